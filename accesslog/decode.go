@@ -1,0 +1,458 @@
+package accesslog
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strconv"
+
+	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/vakt/vakt"
+)
+
+// Framing says how a request body holds its entries.
+type Framing int
+
+// Framings of a batch of entries.
+const (
+	FramingArray  Framing = iota // one JSON array of entry objects (application/json)
+	FramingNDJSON                // one entry object per line (application/x-ndjson)
+)
+
+// DecodeDrafts reads a batch of entries from r. JSON field names are the RIV-TA element names;
+// an identifier of type IIType (patientId, personId) may be an object {"root","extension"} or a
+// bare string whose kind is inferred. JSON null counts as absent.
+//
+// Every structural problem (unknown field, wrong JSON type) is collected with its entry index
+// and path, and decoding goes on, so that one response can list all of them. Malformed JSON
+// ends decoding with a problem naming the entry and byte offset. More than maxEntries entries is
+// a CodeTooLarge error. The returned error is a *vakt.Error whenever it is the caller's fault.
+func DecodeDrafts(r io.Reader, framing Framing, maxEntries int) ([]Draft, error) {
+	return decodeDrafts(r, framing, maxEntries, false)
+}
+
+// DecodeStored parses one entry as served by search and export, including the fields the
+// service added (seq, receivedAt), which are returned alongside.
+func DecodeStored(data []byte) (Draft, int64, string, error) {
+	dec := jsontext.NewDecoder(bytes.NewReader(data))
+	j := jdec{d: dec, stored: true}
+	var d Draft
+	if err := j.entry(&d); err != nil {
+		return Draft{}, 0, "", err
+	}
+	if len(j.problems) > 0 {
+		return Draft{}, 0, "", vakt.Invalid("stored entry does not parse", j.problems...)
+	}
+	return d, j.seq, j.receivedAt, nil
+}
+
+func decodeDrafts(r io.Reader, framing Framing, maxEntries int, stored bool) ([]Draft, error) {
+	dec := jsontext.NewDecoder(r)
+	j := jdec{d: dec, stored: stored}
+	var drafts []Draft
+	if framing == FramingArray {
+		tok, err := dec.ReadToken()
+		if err != nil {
+			return nil, j.syntax(err, "")
+		}
+		if tok.Kind() != '[' {
+			return nil, vakt.Invalid("request body must be a JSON array of log entries",
+				vakt.Problem{Index: -1, Field: "", Reason: "must be a JSON array"})
+		}
+	}
+	for {
+		if framing == FramingArray {
+			if dec.PeekKind() == ']' {
+				if _, err := dec.ReadToken(); err != nil {
+					return nil, j.syntax(err, "")
+				}
+				if _, err := dec.ReadToken(); err != io.EOF {
+					return nil, vakt.Invalid("request body has data after the array",
+						vakt.Problem{Index: -1, Field: "", Reason: "unexpected data after the JSON array"})
+				}
+				break
+			}
+		} else if dec.PeekKind() == 0 {
+			// Either the clean end of the stream or a syntax error; ReadToken tells which.
+			_, err := dec.ReadToken()
+			if err == io.EOF {
+				break
+			}
+			return nil, j.syntax(err, "")
+		}
+		if len(drafts) == maxEntries {
+			return nil, vakt.Errorf(vakt.CodeTooLarge, "a request may hold at most %d entries", maxEntries)
+		}
+		j.index = len(drafts)
+		drafts = append(drafts, Draft{})
+		if err := j.entry(&drafts[len(drafts)-1]); err != nil {
+			return nil, err
+		}
+	}
+	if len(drafts) == 0 {
+		return nil, vakt.Invalid("request holds no log entries",
+			vakt.Problem{Index: -1, Field: "", Reason: "must hold at least one entry"})
+	}
+	if len(j.problems) > 0 {
+		return nil, vakt.Invalid("request has invalid entries; nothing was stored", j.problems...)
+	}
+	return drafts, nil
+}
+
+// jdec walks the tokens of one entry. Paths are only built when a problem is recorded, so the
+// common case allocates nothing but the strings it keeps.
+type jdec struct {
+	d          *jsontext.Decoder
+	index      int
+	stored     bool // accept the service fields seq and receivedAt
+	problems   []vakt.Problem
+	seq        int64
+	receivedAt string
+}
+
+func (j *jdec) problem(path, reason string) {
+	j.problems = append(j.problems, vakt.Problem{Index: j.index, Field: path, Reason: reason})
+}
+
+// syntax turns a tokenizer error into a caller's error. The tokenizer's own text may quote
+// input, so only the entry index and byte offset are kept.
+func (j *jdec) syntax(err error, path string) error {
+	var se *jsontext.SyntacticError
+	if errors.As(err, &se) {
+		reason := "is not valid JSON (at byte offset " + strconv.FormatInt(se.ByteOffset, 10) + ")"
+		if errors.Is(err, jsontext.ErrDuplicateName) {
+			reason = "has a duplicate field name (at byte offset " + strconv.FormatInt(se.ByteOffset, 10) + ")"
+		}
+		return vakt.Invalid("request body is not valid JSON; nothing was stored",
+			append(j.problems, vakt.Problem{Index: j.index, Field: path, Reason: reason})...)
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return vakt.Invalid("request body ends in the middle of a JSON value; nothing was stored",
+			append(j.problems, vakt.Problem{Index: j.index, Field: path, Reason: "ends too early"})...)
+	}
+	return err // an I/O error from the body reader (client gone, size limit)
+}
+
+func join(parent, name string) string {
+	if parent == "" {
+		return name
+	}
+	return parent + "." + name
+}
+
+// safeName keeps an unknown field's name in a problem only when it cannot be personal data.
+func safeName(name string) string {
+	if len(name) == 0 || len(name) > 40 {
+		return "?"
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_') {
+			return "?"
+		}
+	}
+	return name
+}
+
+// object reads a JSON object, calling field for each member. A JSON null is an absent object.
+// It returns present=false for null or a wrong type (the latter recorded as a problem).
+func (j *jdec) object(path string, field func(name string) error) (present bool, err error) {
+	switch j.d.PeekKind() {
+	case '{':
+	case 'n':
+		_, err := j.d.ReadToken()
+		return false, j.wrap(err, path)
+	case 0:
+		_, err := j.d.ReadToken()
+		return false, j.syntax(err, path)
+	default:
+		j.problem(path, "must be a JSON object")
+		return false, j.wrap(j.d.SkipValue(), path)
+	}
+	if _, err := j.d.ReadToken(); err != nil {
+		return false, j.syntax(err, path)
+	}
+	for {
+		switch j.d.PeekKind() {
+		case '}':
+			_, err := j.d.ReadToken()
+			return true, j.wrap(err, path)
+		case 0:
+			_, err := j.d.ReadToken()
+			return true, j.syntax(err, path)
+		}
+		tok, err := j.d.ReadToken()
+		if err != nil {
+			return true, j.syntax(err, path)
+		}
+		if err := field(tok.String()); err != nil {
+			return true, err
+		}
+	}
+}
+
+func (j *jdec) wrap(err error, path string) error {
+	if err == nil {
+		return nil
+	}
+	return j.syntax(err, path)
+}
+
+// unknown records an unknown member and skips its value.
+func (j *jdec) unknown(parent, name string) error {
+	j.problem(join(parent, safeName(name)), "is not a field of the RIV-TA log entry")
+	return j.wrap(j.d.SkipValue(), parent)
+}
+
+// str reads a string member into *dst. JSON null leaves it empty.
+func (j *jdec) str(path string, dst *string) error {
+	switch j.d.PeekKind() {
+	case '"':
+		tok, err := j.d.ReadToken()
+		if err != nil {
+			return j.syntax(err, path)
+		}
+		*dst = tok.String()
+		return nil
+	case 'n':
+		_, err := j.d.ReadToken()
+		return j.wrap(err, path)
+	case 0:
+		_, err := j.d.ReadToken()
+		return j.syntax(err, path)
+	}
+	j.problem(path, "must be a JSON string")
+	return j.wrap(j.d.SkipValue(), path)
+}
+
+func (j *jdec) entry(d *Draft) error {
+	present, err := j.object("", func(name string) error {
+		switch name {
+		case "logId":
+			return j.str("logId", &d.LogID)
+		case "system":
+			_, err := j.object("system", func(name string) error {
+				switch name {
+				case "systemId":
+					return j.str("system.systemId", &d.System.SystemID)
+				case "systemName":
+					return j.str("system.systemName", &d.System.SystemName)
+				}
+				return j.unknown("system", name)
+			})
+			return err
+		case "activity":
+			_, err := j.object("activity", func(name string) error {
+				a := &d.Activity
+				switch name {
+				case "activityType":
+					return j.str("activity.activityType", &a.ActivityType)
+				case "activityLevel":
+					return j.str("activity.activityLevel", &a.ActivityLevel)
+				case "activityArgs":
+					return j.str("activity.activityArgs", &a.ActivityArgs)
+				case "startDate":
+					return j.str("activity.startDate", &a.StartDate)
+				case "purpose":
+					return j.str("activity.purpose", &a.Purpose)
+				}
+				return j.unknown("activity", name)
+			})
+			return err
+		case "user":
+			return j.user(&d.User)
+		case "resources":
+			return j.resources(&d.Resources)
+		case "seq":
+			if j.stored {
+				return j.number("seq", &j.seq)
+			}
+		case "receivedAt":
+			if j.stored {
+				return j.str("receivedAt", &j.receivedAt)
+			}
+		}
+		return j.unknown("", name)
+	})
+	if err == nil && !present {
+		j.problem("", "must be a JSON object")
+	}
+	return err
+}
+
+func (j *jdec) number(path string, dst *int64) error {
+	if j.d.PeekKind() != '0' {
+		j.problem(path, "must be a number")
+		return j.wrap(j.d.SkipValue(), path)
+	}
+	tok, err := j.d.ReadToken()
+	if err != nil {
+		return j.syntax(err, path)
+	}
+	n, perr := strconv.ParseInt(tok.String(), 10, 64)
+	if perr != nil {
+		j.problem(path, "must be an integer")
+	}
+	*dst = n
+	return nil
+}
+
+func (j *jdec) user(u *DraftUser) error {
+	_, err := j.object("user", func(name string) error {
+		switch name {
+		case "userId":
+			return j.str("user.userId", &u.UserID)
+		case "name":
+			return j.str("user.name", &u.Name)
+		case "personId":
+			var ii DraftII
+			present, err := j.ii("user.personId", &ii)
+			if present {
+				u.PersonID = &ii
+			}
+			return err
+		case "assignment":
+			return j.str("user.assignment", &u.Assignment)
+		case "title":
+			return j.str("user.title", &u.Title)
+		case "careProvider":
+			return j.careProvider("user.careProvider", &u.CareProvider)
+		case "careUnit":
+			_, err := j.careUnit("user.careUnit", &u.CareUnit)
+			return err
+		}
+		return j.unknown("user", name)
+	})
+	return err
+}
+
+func (j *jdec) careProvider(path string, cp *DraftCareProvider) error {
+	_, err := j.object(path, func(name string) error {
+		switch name {
+		case "careProviderId":
+			return j.str(path+".careProviderId", &cp.CareProviderID)
+		case "careProviderName":
+			return j.str(path+".careProviderName", &cp.CareProviderName)
+		}
+		return j.unknown(path, name)
+	})
+	return err
+}
+
+func (j *jdec) careUnit(path string, cu *DraftCareUnit) (bool, error) {
+	return j.object(path, func(name string) error {
+		switch name {
+		case "careUnitId":
+			return j.str(path+".careUnitId", &cu.CareUnitID)
+		case "careUnitName":
+			return j.str(path+".careUnitName", &cu.CareUnitName)
+		}
+		return j.unknown(path, name)
+	})
+}
+
+// ii reads an IIType: an object {"root","extension"} or a bare string.
+func (j *jdec) ii(path string, dst *DraftII) (bool, error) {
+	if j.d.PeekKind() == '"' {
+		tok, err := j.d.ReadToken()
+		if err != nil {
+			return false, j.syntax(err, path)
+		}
+		*dst = DraftII{Extension: tok.String(), Plain: true}
+		return true, nil
+	}
+	return j.object(path, func(name string) error {
+		switch name {
+		case "root":
+			return j.str(path+".root", &dst.Root)
+		case "extension":
+			return j.str(path+".extension", &dst.Extension)
+		}
+		return j.unknown(path, name)
+	})
+}
+
+func (j *jdec) resources(dst *[]DraftResource) error {
+	switch j.d.PeekKind() {
+	case '[':
+	case 'n':
+		_, err := j.d.ReadToken()
+		return j.wrap(err, "resources")
+	case 0:
+		_, err := j.d.ReadToken()
+		return j.syntax(err, "resources")
+	default:
+		j.problem("resources", "must be a JSON array")
+		return j.wrap(j.d.SkipValue(), "resources")
+	}
+	if _, err := j.d.ReadToken(); err != nil {
+		return j.syntax(err, "resources")
+	}
+	for i := 0; ; i++ {
+		switch j.d.PeekKind() {
+		case ']':
+			_, err := j.d.ReadToken()
+			return j.wrap(err, "resources")
+		case 0:
+			_, err := j.d.ReadToken()
+			return j.syntax(err, "resources")
+		}
+		if i == MaxResources {
+			j.problem("resources", "has more than 1000 resources")
+			for j.d.PeekKind() != ']' && j.d.PeekKind() != 0 {
+				if err := j.d.SkipValue(); err != nil {
+					return j.syntax(err, "resources")
+				}
+			}
+			continue
+		}
+		path := "resources[" + strconv.Itoa(i) + "]"
+		*dst = append(*dst, DraftResource{})
+		r := &(*dst)[len(*dst)-1]
+		present, err := j.object(path, func(name string) error {
+			switch name {
+			case "resourceType":
+				return j.str(path+".resourceType", &r.ResourceType)
+			case "patient":
+				var p DraftPatient
+				present, err := j.object(path+".patient", func(name string) error {
+					switch name {
+					case "patientId":
+						present, err := j.ii(path+".patient.patientId", &p.PatientID)
+						if err == nil && !present {
+							p.PatientID = DraftII{Plain: true} // reported as required by Validate
+						}
+						return err
+					case "patientName":
+						return j.str(path+".patient.patientName", &p.PatientName)
+					}
+					return j.unknown(path+".patient", name)
+				})
+				if present {
+					if p.PatientID == (DraftII{}) {
+						p.PatientID.Plain = true // missing patientId: Validate reports "is required"
+					}
+					r.Patient = &p
+				}
+				return err
+			case "careProvider":
+				return j.careProvider(path+".careProvider", &r.CareProvider)
+			case "careUnit":
+				var cu DraftCareUnit
+				present, err := j.careUnit(path+".careUnit", &cu)
+				if present {
+					r.CareUnit = &cu
+				}
+				return err
+			}
+			return j.unknown(path, name)
+		})
+		if err != nil {
+			return err
+		}
+		if !present {
+			j.problem(path, "must be a JSON object")
+		}
+	}
+}
