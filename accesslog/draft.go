@@ -134,7 +134,8 @@ func (d *Draft) Validate(index int, opts ValidateOptions) (Entry, []vakt.Problem
 	} else if !opts.Now.IsZero() && t.After(opts.Now.Add(MaxClockSkew)) {
 		v.add("activity.startDate", "is more than 24 hours in the future")
 	} else {
-		e.Activity.StartDate = t.UTC()
+		// Indexes and cursors count in microseconds; finer digits would make them disagree.
+		e.Activity.StartDate = t.UTC().Truncate(time.Microsecond)
 		ref = t
 	}
 

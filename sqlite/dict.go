@@ -1,0 +1,137 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"sync"
+
+	"github.com/vakt/vakt/accesslog"
+	"github.com/vakt/vakt/ident"
+)
+
+// Dictionary kinds (the kind column of dict).
+const (
+	dictHSA      = 1 // HSA-ids of users, care units and care providers
+	dictActivity = 2 // activity types, lower-cased: filters ignore case
+	dictReserve  = 3 // reserve numbers as "root|extension"; their index key is -id
+)
+
+type dictKey struct {
+	kind  int8
+	value string
+}
+
+// dictionary interns the strings that indexes and filters compare, so that entries carry small
+// integers. Only the writer goroutine adds values: it assigns ids to new values while it
+// prepares a group (pending), writes them in the group's transaction and publishes them after
+// the commit. Readers look values up under the read lock.
+type dictionary struct {
+	mu   sync.RWMutex
+	ids  map[dictKey]int64
+	next int64
+
+	pendingIDs map[dictKey]int64 // writer-owned
+	pending    []dictKey
+}
+
+func loadDictionary(ctx context.Context, db *sql.DB) (*dictionary, error) {
+	d := &dictionary{ids: map[dictKey]int64{}, pendingIDs: map[dictKey]int64{}}
+	rows, err := db.QueryContext(ctx, `SELECT id, kind, value FROM dict`)
+	if err != nil {
+		return nil, translate(err, "load dictionary")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var k dictKey
+		if err := rows.Scan(&id, &k.kind, &k.value); err != nil {
+			return nil, translate(err, "load dictionary")
+		}
+		d.ids[k] = id
+		d.next = max(d.next, id)
+	}
+	d.next++
+	return d, translate(rows.Err(), "load dictionary")
+}
+
+func (d *dictionary) lookup(kind int8, value string) (int64, bool) {
+	d.mu.RLock()
+	id, ok := d.ids[dictKey{kind, value}]
+	d.mu.RUnlock()
+	return id, ok
+}
+
+func (d *dictionary) hsa(id ident.HSAID) (int64, bool) { return d.lookup(dictHSA, string(id)) }
+
+func (d *dictionary) activity(t accesslog.ActivityType) (int64, bool) {
+	return d.lookup(dictActivity, strings.ToLower(string(t)))
+}
+
+// patientKey returns the index key of a patient: the personnummer as a number, or minus the
+// dictionary id of a reserve number.
+func (d *dictionary) patientKey(p ident.PersonID) (int64, bool) {
+	if k := p.Key(); k > 0 {
+		return k, true
+	}
+	id, ok := d.lookup(dictReserve, p.Root()+"|"+p.Extension())
+	return -id, ok
+}
+
+// intern returns the id of value, assigning a pending one if it is new. Writer only.
+func (d *dictionary) intern(kind int8, value string) int64 {
+	k := dictKey{kind, value}
+	// The writer is the only goroutine that modifies ids, so it may read without the lock.
+	if id, ok := d.ids[k]; ok {
+		return id
+	}
+	if id, ok := d.pendingIDs[k]; ok {
+		return id
+	}
+	id := d.next
+	d.next++
+	d.pendingIDs[k] = id
+	d.pending = append(d.pending, k)
+	return id
+}
+
+func (d *dictionary) internPatient(p ident.PersonID) int64 {
+	if k := p.Key(); k > 0 {
+		return k
+	}
+	return -d.intern(dictReserve, p.Root()+"|"+p.Extension())
+}
+
+// writePending inserts the pending values in tx.
+func (d *dictionary) writePending(ctx context.Context, tx *sql.Tx) error {
+	for _, k := range d.pending {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO dict(id, kind, value) VALUES (?, ?, ?)`, d.pendingIDs[k], k.kind, k.value); err != nil {
+			return translate(err, "insert dictionary value")
+		}
+	}
+	return nil
+}
+
+// publishPending makes the pending values visible to readers after their commit.
+func (d *dictionary) publishPending() {
+	if len(d.pending) == 0 {
+		return
+	}
+	d.mu.Lock()
+	for _, k := range d.pending {
+		d.ids[k] = d.pendingIDs[k]
+	}
+	d.mu.Unlock()
+	d.pending = d.pending[:0]
+	clear(d.pendingIDs)
+}
+
+// dropPending forgets pending values after a failed commit.
+func (d *dictionary) dropPending() {
+	if len(d.pending) == 0 {
+		return
+	}
+	d.next -= int64(len(d.pending))
+	d.pending = d.pending[:0]
+	clear(d.pendingIDs)
+}

@@ -1,0 +1,362 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/vakt/vakt/accesslog"
+	"github.com/vakt/vakt/sqlite/internal/runindex"
+)
+
+// Options tune a Store. Zero values take the defaults, which suit one care provider's log on a
+// small server; tests shrink SealEntries to exercise sealing and merging on few entries.
+type Options struct {
+	SealEntries int   // entries indexed in memory before they are sealed into a run (65536)
+	MergeFanIn  int   // runs of one level merged into one run of the next (8)
+	MaxGroup    int   // most entries committed together by one group commit (16384)
+	CacheKiB    int   // page cache of the writing connection, KiB (65536)
+	ReadConns   int   // concurrent readers (4)
+	MmapBytes   int64 // memory-mapped I/O for reads (1 GiB)
+	Logger      *slog.Logger
+}
+
+func (o Options) withDefaults() Options {
+	if o.SealEntries <= 0 {
+		o.SealEntries = 65536
+	}
+	if o.MergeFanIn < 2 {
+		o.MergeFanIn = 8
+	}
+	if o.MaxGroup <= 0 {
+		o.MaxGroup = 16384
+	}
+	if o.CacheKiB <= 0 {
+		o.CacheKiB = 65536
+	}
+	if o.ReadConns <= 0 {
+		o.ReadConns = 4
+	}
+	if o.MmapBytes == 0 {
+		o.MmapBytes = 1 << 30
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o
+}
+
+// Index kinds of the runs (the kind column of blocks).
+const (
+	kindPatient = 1
+	kindUser    = 2
+	kindUnit    = 3
+	kindTime    = 4
+	kindLogID   = 5
+)
+
+// maxLevel caps merging: a run of level L holds about SealEntries·MergeFanIn^L entries.
+const maxLevel = 5
+
+// Store is one tenant's access log in one SQLite file. See accesslog.Store for the contract and
+// the package documentation of runindex for the index design.
+//
+// Concurrency: one writer goroutine owns appends (group commit) and sealing; one compactor
+// goroutine merges runs; any number of readers search. Readers see an immutable view (the live
+// runs plus the in-memory tail) that writers replace atomically.
+type Store struct {
+	path string
+	opts Options
+	log  *slog.Logger
+
+	wdb *sql.DB // the single writing connection
+	rdb *sql.DB // read-only pool
+	cdb *sql.DB // checkpoints
+
+	insertMany *sql.Stmt // insertBatchRows entries per statement
+	insertOne  *sql.Stmt
+
+	dict *dictionary
+
+	closeMu sync.RWMutex
+	closed  bool
+	reqs    chan *appendReq
+	quit    chan struct{}
+	wg      sync.WaitGroup
+
+	// Owned by the writer goroutine.
+	nextSeq    int64
+	tailByHash map[int64][]int64 // logId hash → seqs in the tail
+
+	viewMu  sync.Mutex // serialises view replacement (writer, sealer, compactor)
+	view    atomic.Pointer[view]
+	readers sync.RWMutex // read-held while a view's runs are read; write-held before deleting obsolete runs
+
+	compact chan struct{}
+	failed  atomic.Pointer[error] // set when the writer hit an error it cannot recover from
+}
+
+// view is what a reader sees: live runs in seq order, then the tail.
+type view struct {
+	runs   []*run
+	tail   []tailEntry // seq = tailLo + i
+	tailLo int64
+}
+
+type run struct {
+	id, level    int64
+	lo, hi       int64 // seq range
+	minTS, maxTS int64
+	bloom        *runindex.Bloom
+}
+
+// tailEntry is what the in-memory index knows of an entry that is not yet in a run.
+type tailEntry struct {
+	seq, ts                                int64
+	logHash                                int64
+	userID, unitID, providerID, activityID int64
+	patients                               []int64
+}
+
+var _ accesslog.Store = (*Store)(nil)
+
+// OpenStore opens (creating if needed) the tenant log at path and recovers its in-memory index
+// from the file: after a crash every committed entry is found again and half-written runs are
+// discarded.
+func OpenStore(ctx context.Context, path string, opts Options) (*Store, error) {
+	opts = opts.withDefaults()
+	s := &Store{path: path, opts: opts, log: opts.Logger.With("db", path)}
+	var err error
+	if s.wdb, err = openDB(path, connConfig{maxConns: 1, cacheKiB: opts.CacheKiB, noCheckpoint: true}); err != nil {
+		return nil, err
+	}
+	if err := migrate(ctx, s.wdb, "tenant"); err != nil {
+		s.wdb.Close()
+		return nil, err
+	}
+	if s.rdb, err = openDB(path, connConfig{readOnly: true, maxConns: opts.ReadConns, cacheKiB: 16384, mmapBytes: opts.MmapBytes}); err != nil {
+		s.wdb.Close()
+		return nil, err
+	}
+	if s.cdb, err = openDB(path, connConfig{maxConns: 1, cacheKiB: 1024}); err != nil {
+		s.wdb.Close()
+		s.rdb.Close()
+		return nil, err
+	}
+	if err := s.prepare(ctx); err != nil {
+		s.closeDBs()
+		return nil, err
+	}
+	if err := s.recover(ctx); err != nil {
+		s.closeDBs()
+		return nil, err
+	}
+	s.reqs = make(chan *appendReq, 64)
+	s.quit = make(chan struct{})
+	s.compact = make(chan struct{}, 1)
+	s.wg.Add(3)
+	go s.writeLoop()
+	go s.compactLoop()
+	go s.checkpointLoop()
+	s.compact <- struct{}{} // finish merges a previous process left undone
+	return s, nil
+}
+
+const insertBatchRows = 64
+
+func (s *Store) prepare(ctx context.Context) error {
+	row := "(?,?,?,?,?,?,?,?)"
+	many := "INSERT INTO entries(seq, ts, logid, user_id, unit_id, provider_id, activity_id, body) VALUES " +
+		strings.TrimSuffix(strings.Repeat(row+",", insertBatchRows), ",")
+	var err error
+	if s.insertMany, err = s.wdb.PrepareContext(ctx, many); err != nil {
+		return translate(err, "prepare insert")
+	}
+	if s.insertOne, err = s.wdb.PrepareContext(ctx, "INSERT INTO entries(seq, ts, logid, user_id, unit_id, provider_id, activity_id, body) VALUES "+row); err != nil {
+		return translate(err, "prepare insert")
+	}
+	return nil
+}
+
+// recover rebuilds the in-memory state from the file.
+func (s *Store) recover(ctx context.Context) error {
+	// Runs a crashed merge was building, or that a merge replaced but did not get to delete.
+	if _, err := s.wdb.ExecContext(ctx, `DELETE FROM blocks WHERE run IN (SELECT id FROM runs WHERE state <> 1)`); err != nil {
+		return translate(err, "discard unfinished runs")
+	}
+	if _, err := s.wdb.ExecContext(ctx, `DELETE FROM runs WHERE state <> 1`); err != nil {
+		return translate(err, "discard unfinished runs")
+	}
+	var err error
+	if s.dict, err = loadDictionary(ctx, s.wdb); err != nil {
+		return err
+	}
+	rows, err := s.wdb.QueryContext(ctx, `SELECT id, level, lo, hi, min_ts, max_ts, bloom FROM runs WHERE state = 1 ORDER BY lo`)
+	if err != nil {
+		return translate(err, "load runs")
+	}
+	v := &view{}
+	var sealed int64
+	for rows.Next() {
+		r := &run{}
+		var bloom []byte
+		if err := rows.Scan(&r.id, &r.level, &r.lo, &r.hi, &r.minTS, &r.maxTS, &bloom); err != nil {
+			rows.Close()
+			return translate(err, "load runs")
+		}
+		r.bloom = &runindex.Bloom{}
+		if err := r.bloom.UnmarshalBinary(bloom); err != nil {
+			rows.Close()
+			return fmt.Errorf("sqlite: run %d: %w", r.id, err)
+		}
+		if r.lo != sealed+1 {
+			rows.Close()
+			return fmt.Errorf("sqlite: runs do not cover sequence numbers %d..%d; the index is damaged", sealed+1, r.lo-1)
+		}
+		sealed = r.hi
+		v.runs = append(v.runs, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return translate(err, "load runs")
+	}
+	if err := s.wdb.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM entries`).Scan(&s.nextSeq); err != nil {
+		return translate(err, "read last sequence number")
+	}
+	if s.nextSeq < sealed {
+		return fmt.Errorf("sqlite: runs cover sequence numbers up to %d but the log ends at %d; the file is damaged", sealed, s.nextSeq)
+	}
+	s.nextSeq++
+	// Entries after the last run are indexed in memory again, straight from their JSON.
+	v.tailLo = sealed + 1
+	s.tailByHash = map[int64][]int64{}
+	rows, err = s.wdb.QueryContext(ctx, `SELECT seq, ts, logid, user_id, unit_id, provider_id, activity_id, body FROM entries WHERE seq > ? ORDER BY seq`, sealed)
+	if err != nil {
+		return translate(err, "read unindexed entries")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var te tailEntry
+		var logID string
+		var body []byte
+		if err := rows.Scan(&te.seq, &te.ts, &logID, &te.userID, &te.unitID, &te.providerID, &te.activityID, &body); err != nil {
+			return translate(err, "read unindexed entries")
+		}
+		if te.seq != v.tailLo+int64(len(v.tail)) {
+			return fmt.Errorf("sqlite: sequence number %d missing from the log", v.tailLo+int64(len(v.tail)))
+		}
+		st := accesslog.Stored{Seq: te.seq, JSON: body}
+		e, err := st.Entry()
+		if err != nil {
+			return fmt.Errorf("sqlite: entry %d: %w", te.seq, err)
+		}
+		for _, p := range e.Patients() {
+			key, ok := s.dict.patientKey(p)
+			if !ok {
+				return fmt.Errorf("sqlite: entry %d names a reserve number missing from the dictionary", te.seq)
+			}
+			te.patients = append(te.patients, key)
+		}
+		te.logHash = runindex.HashLogID(logID)
+		s.tailByHash[te.logHash] = append(s.tailByHash[te.logHash], te.seq)
+		v.tail = append(v.tail, te)
+	}
+	if err := rows.Err(); err != nil {
+		return translate(err, "read unindexed entries")
+	}
+	s.view.Store(v)
+	if len(v.tail) > 0 {
+		s.log.Info("recovered in-memory index", "entries", len(v.tail), "runs", len(v.runs))
+	}
+	return nil
+}
+
+// Close stops the store's goroutines after the appends already submitted are answered, and
+// checkpoints the WAL into the database file.
+func (s *Store) Close() error {
+	s.closeMu.Lock()
+	if s.closed {
+		s.closeMu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.reqs)
+	s.closeMu.Unlock()
+	close(s.quit)
+	s.wg.Wait()
+	if _, err := s.cdb.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		s.log.Warn("final checkpoint failed", "err", err)
+	}
+	return s.closeDBs()
+}
+
+func (s *Store) closeDBs() error {
+	return errors.Join(s.rdb.Close(), s.cdb.Close(), s.wdb.Close())
+}
+
+// Stats implements accesslog.Store.
+func (s *Store) Stats(ctx context.Context) (accesslog.Stats, error) {
+	var n int64
+	if err := s.rdb.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM entries`).Scan(&n); err != nil {
+		return accesslog.Stats{}, translate(err, "count entries")
+	}
+	var size int64
+	for _, suffix := range []string{"", "-wal"} {
+		if fi, err := os.Stat(s.path + suffix); err == nil {
+			size += fi.Size()
+		}
+	}
+	return accesslog.Stats{Entries: n, DiskBytes: size}, nil
+}
+
+// checkpointLoop copies committed WAL frames into the database file in the background, so that
+// commits never pay for it. A PASSIVE checkpoint does not block the writer or readers.
+func (s *Store) checkpointLoop() {
+	defer s.wg.Done()
+	t := time.NewTicker(250 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.quit:
+			return
+		case <-t.C:
+			if _, err := s.cdb.Exec("PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
+				s.log.Warn("checkpoint failed", "err", err)
+			}
+		}
+	}
+}
+
+// receivedAt extracts receivedAt from an entry's canonical JSON.
+func receivedAt(body []byte) time.Time {
+	const key = `,"receivedAt":"`
+	i := bytes.Index(body, []byte(key))
+	if i < 0 || len(body) < i+len(key)+len(accesslog.ReceivedAtLayout) {
+		return time.Time{}
+	}
+	t, _ := time.Parse(accesslog.ReceivedAtLayout, string(body[i+len(key):i+len(key)+len(accesslog.ReceivedAtLayout)]))
+	return t
+}
+
+// seqList renders sequence numbers as a JSON array for `IN (SELECT value FROM json_each(?))`,
+// which keeps one prepared statement for any number of them.
+func seqList(seqs []int64) string {
+	b := make([]byte, 0, len(seqs)*8+2)
+	b = append(b, '[')
+	for i, q := range seqs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, q, 10)
+	}
+	return string(append(b, ']'))
+}

@@ -1,0 +1,430 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/vakt/vakt"
+	"github.com/vakt/vakt/accesslog"
+	"github.com/vakt/vakt/ident"
+	"github.com/vakt/vakt/sqlite/internal/runindex"
+)
+
+type appendReq struct {
+	ctx    context.Context
+	batch  []accesslog.Pending
+	hashes []int64
+	res    []accesslog.AppendResult
+	err    error
+	done   chan struct{}
+}
+
+var errClosed = &vakt.Error{Code: vakt.CodeUnavailable, Message: "the log store is shutting down; retry later"}
+
+// Append implements accesslog.Store. Batches from concurrent callers are committed together by
+// the writer goroutine (group commit), which pays one fsync for all of them; each batch stays
+// atomic because conflicts are decided before anything is written.
+func (s *Store) Append(ctx context.Context, batch []accesslog.Pending) ([]accesslog.AppendResult, error) {
+	if len(batch) == 0 {
+		return nil, vakt.Invalid("batch holds no entries", vakt.Problem{Index: -1, Reason: "must hold at least one entry"})
+	}
+	if p := s.failed.Load(); p != nil {
+		return nil, *p
+	}
+	req := &appendReq{ctx: ctx, batch: batch, hashes: make([]int64, len(batch)), done: make(chan struct{})}
+	for i := range batch {
+		req.hashes[i] = runindex.HashLogID(batch[i].Entry.LogID)
+	}
+	s.closeMu.RLock()
+	if s.closed {
+		s.closeMu.RUnlock()
+		return nil, errClosed
+	}
+	select {
+	case s.reqs <- req:
+	case <-ctx.Done():
+		s.closeMu.RUnlock()
+		return nil, ctx.Err()
+	}
+	s.closeMu.RUnlock()
+	// Wait even if ctx ends now: only the writer knows whether the batch was committed.
+	<-req.done
+	return req.res, req.err
+}
+
+func (s *Store) writeLoop() {
+	defer s.wg.Done()
+	group := make([]*appendReq, 0, 64)
+	for first := range s.reqs {
+		group = append(group[:0], first)
+		n := len(first.batch)
+	drain:
+		for n < s.opts.MaxGroup {
+			select {
+			case r, ok := <-s.reqs:
+				if !ok {
+					break drain
+				}
+				group = append(group, r)
+				n += len(r.batch)
+			default:
+				break drain
+			}
+		}
+		s.commitGroup(group)
+		if v := s.view.Load(); len(v.tail) >= s.opts.SealEntries {
+			if err := s.seal(); err != nil {
+				// The entries stay in the tail and are sealed on a later try or after restart.
+				s.log.Error("sealing the in-memory index failed", "err", err)
+			}
+		}
+	}
+}
+
+// newRow is an entry of a group that is not yet stored.
+type newRow struct {
+	p   *accesslog.Pending
+	seq int64
+	te  tailEntry
+}
+
+// commitGroup decides every entry of the group (new, duplicate or conflict), writes the new ones
+// in one transaction and answers every request.
+func (s *Store) commitGroup(group []*appendReq) {
+	defer func() {
+		for _, r := range group {
+			close(r.done)
+		}
+	}()
+	received := time.Now().UTC().Truncate(time.Microsecond)
+	var rows []newRow
+	inGroup := map[string]int{} // logId → index in rows
+	seq := s.nextSeq
+
+	s.readers.RLock() // the lookups below read runs
+	for _, r := range group {
+		if err := r.ctx.Err(); err != nil {
+			r.err = err
+			continue
+		}
+		r.res = make([]accesslog.AppendResult, len(r.batch))
+		mark, seqMark := len(rows), seq
+		for i := range r.batch {
+			p := &r.batch[i]
+			id := p.Entry.LogID
+			if j, ok := inGroup[id]; ok {
+				if bytes.Equal(rows[j].p.Content, p.Content) {
+					r.res[i] = accesslog.AppendResult{Seq: rows[j].seq, Duplicate: true}
+					continue
+				}
+				r.err = conflict(i, id)
+				break
+			}
+			stored, found, err := s.findLogID(r.ctx, s.view.Load(), id, r.hashes[i], true)
+			if err != nil {
+				r.err = err
+				break
+			}
+			if found {
+				content, err := accesslog.Content(stored.JSON)
+				if err != nil {
+					r.err = fmt.Errorf("sqlite: entry %d: %w", stored.Seq, err)
+					break
+				}
+				if bytes.Equal(content, p.Content) {
+					r.res[i] = accesslog.AppendResult{Seq: stored.Seq, Duplicate: true}
+					continue
+				}
+				r.err = conflict(i, id)
+				break
+			}
+			e := &p.Entry
+			te := tailEntry{
+				seq:        seq,
+				ts:         e.Activity.StartDate.UnixMicro(),
+				logHash:    r.hashes[i],
+				userID:     s.dict.intern(dictHSA, string(e.User.ID)),
+				unitID:     s.dict.intern(dictHSA, string(e.User.CareUnit.ID)),
+				providerID: s.dict.intern(dictHSA, string(e.User.CareProvider.ID)),
+				activityID: s.dict.intern(dictActivity, strings.ToLower(string(e.Activity.Type))),
+			}
+			for _, pid := range e.Patients() {
+				te.patients = append(te.patients, s.dict.internPatient(pid))
+			}
+			rows = append(rows, newRow{p: p, seq: seq, te: te})
+			inGroup[id] = len(rows) - 1
+			r.res[i] = accesslog.AppendResult{Seq: seq}
+			seq++
+		}
+		if r.err != nil {
+			for _, row := range rows[mark:] {
+				delete(inGroup, row.p.Entry.LogID)
+			}
+			rows = rows[:mark]
+			seq = seqMark
+			r.res = nil
+		}
+	}
+	s.readers.RUnlock()
+
+	if len(rows) == 0 {
+		s.dict.dropPending()
+		return
+	}
+	if err := s.writeRows(rows, received); err != nil {
+		s.dict.dropPending()
+		for _, r := range group {
+			if r.err == nil {
+				r.err, r.res = err, nil
+			}
+		}
+		s.log.Error("append failed; nothing of the group was stored", "entries", len(rows), "err", err)
+		return
+	}
+	s.dict.publishPending()
+	s.nextSeq = seq
+	s.viewMu.Lock()
+	old := s.view.Load()
+	nv := &view{runs: old.runs, tailLo: old.tailLo, tail: old.tail}
+	for _, row := range rows {
+		nv.tail = append(nv.tail, row.te)
+		s.tailByHash[row.te.logHash] = append(s.tailByHash[row.te.logHash], row.seq)
+	}
+	s.view.Store(nv)
+	s.viewMu.Unlock()
+}
+
+// conflict is the error for a logId stored with other content. The logId is named, unless it
+// looks like a personnummer (a producer bug that must not leak into responses and logs).
+func conflict(index int, logID string) error {
+	name := fmt.Sprintf("%q", logID)
+	if _, err := ident.ParsePersonID(logID, time.Now()); err == nil {
+		name = "(a value that looks like a personnummer)"
+	}
+	return &vakt.Error{
+		Code:     vakt.CodeConflict,
+		Message:  "logId " + name + " is already stored with different content; nothing was stored",
+		Problems: []vakt.Problem{{Index: index, Field: "logId", Reason: "is already stored with different content"}},
+	}
+}
+
+// writeRows inserts the group's new entries and dictionary values in one transaction. The
+// transaction does not take a request's context: a group commits whole or not at all.
+func (s *Store) writeRows(rows []newRow, received time.Time) error {
+	ctx := context.Background()
+	tx, err := s.wdb.BeginTx(ctx, nil)
+	if err != nil {
+		return translate(err, "begin append")
+	}
+	defer tx.Rollback()
+	if err := s.dict.writePending(ctx, tx); err != nil {
+		return err
+	}
+	many, one := tx.StmtContext(ctx, s.insertMany), tx.StmtContext(ctx, s.insertOne)
+	args := make([]any, 0, 8*insertBatchRows)
+	buf := make([]byte, 0, 64*1024)
+	i := 0
+	for ; i+insertBatchRows <= len(rows); i += insertBatchRows {
+		args, buf = args[:0], buf[:0]
+		for j := range rows[i : i+insertBatchRows] {
+			args, buf = rowArgs(args, buf, &rows[i+j], received)
+		}
+		if _, err := many.ExecContext(ctx, args...); err != nil {
+			return translate(err, "insert entries")
+		}
+	}
+	for ; i < len(rows); i++ {
+		args, buf = rowArgs(args[:0], buf[:0], &rows[i], received)
+		if _, err := one.ExecContext(ctx, args...); err != nil {
+			return translate(err, "insert entry")
+		}
+	}
+	return translate(tx.Commit(), "commit append")
+}
+
+func rowArgs(args []any, buf []byte, r *newRow, received time.Time) ([]any, []byte) {
+	start := len(buf)
+	buf = r.p.Seal(buf, r.seq, received)
+	// The three-index slice keeps later appends to buf from overwriting this body.
+	body := buf[start:len(buf):len(buf)]
+	return append(args, r.seq, r.te.ts, r.p.Entry.LogID, r.te.userID, r.te.unitID, r.te.providerID, r.te.activityID, body), buf
+}
+
+// findLogID returns the stored entry with logID. The writer passes fromWriter to use its hash
+// map of the tail; readers scan the tail of their view instead. The caller holds s.readers.
+func (s *Store) findLogID(ctx context.Context, v *view, logID string, h int64, fromWriter bool) (accesslog.Stored, bool, error) {
+	var cands []int64
+	if fromWriter {
+		cands = append(cands, s.tailByHash[h]...)
+	} else {
+		for i := range v.tail {
+			if v.tail[i].logHash == h {
+				cands = append(cands, v.tail[i].seq)
+			}
+		}
+	}
+	for _, r := range v.runs {
+		if !r.bloom.MayContain(h) {
+			continue
+		}
+		it := newRunIter(s, r, kindLogID, h, bounds{lo: runindex.Posting{Key: h, TS: minInt64}, hi: runindex.Posting{Key: h, TS: maxInt64, Seq: maxInt64}})
+		for {
+			c, ok, err := it.next(ctx)
+			if err != nil {
+				return accesslog.Stored{}, false, err
+			}
+			if !ok {
+				break
+			}
+			cands = append(cands, c.Seq)
+		}
+	}
+	if len(cands) == 0 {
+		return accesslog.Stored{}, false, nil
+	}
+	rows, err := s.rdb.QueryContext(ctx, `SELECT seq, logid, body FROM entries WHERE seq IN (SELECT value FROM json_each(?))`, seqList(cands))
+	if err != nil {
+		return accesslog.Stored{}, false, translate(err, "read entries")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var seq int64
+		var id string
+		var body []byte
+		if err := rows.Scan(&seq, &id, &body); err != nil {
+			return accesslog.Stored{}, false, translate(err, "read entries")
+		}
+		if id == logID {
+			return accesslog.Stored{Seq: seq, ReceivedAt: receivedAt(body), JSON: body}, true, nil
+		}
+	}
+	return accesslog.Stored{}, false, translate(rows.Err(), "read entries")
+}
+
+const (
+	minInt64 = -1 << 63
+	maxInt64 = 1<<63 - 1
+)
+
+// seal writes the whole tail as a new level-0 run and empties it. It runs on the writer
+// goroutine, so no entry is appended meanwhile.
+func (s *Store) seal() error {
+	v := s.view.Load()
+	if len(v.tail) == 0 {
+		return nil
+	}
+	lo, hi := v.tailLo, v.tailLo+int64(len(v.tail))-1
+	var kinds [kindLogID + 1][]runindex.Posting
+	minTS, maxTS := int64(maxInt64), int64(minInt64)
+	for i := range v.tail {
+		te := &v.tail[i]
+		for _, pk := range te.patients {
+			kinds[kindPatient] = append(kinds[kindPatient], runindex.Posting{Key: pk, TS: te.ts, Seq: te.seq})
+		}
+		kinds[kindUser] = append(kinds[kindUser], runindex.Posting{Key: te.userID, TS: te.ts, Seq: te.seq})
+		kinds[kindUnit] = append(kinds[kindUnit], runindex.Posting{Key: te.unitID, TS: te.ts, Seq: te.seq})
+		kinds[kindTime] = append(kinds[kindTime], runindex.Posting{Key: 0, TS: te.ts, Seq: te.seq})
+		kinds[kindLogID] = append(kinds[kindLogID], runindex.Posting{Key: te.logHash, TS: 0, Seq: te.seq})
+		minTS, maxTS = min(minTS, te.ts), max(maxTS, te.ts)
+	}
+	bloom := runindex.NewBloom(len(v.tail))
+	for _, p := range kinds[kindLogID] {
+		bloom.Add(p.Key)
+	}
+	bloomBytes, _ := bloom.MarshalBinary()
+
+	ctx := context.Background()
+	tx, err := s.wdb.BeginTx(ctx, nil)
+	if err != nil {
+		return translate(err, "begin seal")
+	}
+	defer tx.Rollback()
+	var id int64
+	if err := tx.QueryRowContext(ctx, `INSERT INTO runs(level, lo, hi, min_ts, max_ts, state, bloom) VALUES (0, ?, ?, ?, ?, 1, ?) RETURNING id`,
+		lo, hi, minTS, maxTS, bloomBytes).Scan(&id); err != nil {
+		return translate(err, "insert run")
+	}
+	w := &blockWriter{exec: tx, run: id}
+	for kind := kindPatient; kind <= kindLogID; kind++ {
+		ps := kinds[kind]
+		runindex.Sort(ps)
+		if err := w.writeKind(ctx, kind, &runindex.SliceSource{Postings: ps}); err != nil {
+			return err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return translate(err, "commit seal")
+	}
+	r := &run{id: id, level: 0, lo: lo, hi: hi, minTS: minTS, maxTS: maxTS, bloom: bloom}
+	s.viewMu.Lock()
+	cur := s.view.Load()
+	nv := &view{runs: append(cur.runs[:len(cur.runs):len(cur.runs)], r), tailLo: hi + 1}
+	// Nothing was appended during the seal; anything in cur.tail beyond hi would be a bug.
+	nv.tail = append([]tailEntry(nil), cur.tail[hi-cur.tailLo+1:]...)
+	s.view.Store(nv)
+	s.viewMu.Unlock()
+	clear(s.tailByHash)
+	for _, te := range nv.tail {
+		s.tailByHash[te.logHash] = append(s.tailByHash[te.logHash], te.seq)
+	}
+	select {
+	case s.compact <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// execer is a transaction, or something that commits in chunks.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// blockWriter inserts the blocks of one run, several per statement.
+type blockWriter struct {
+	exec execer
+	run  int64
+	args []any
+}
+
+const blocksPerInsert = 32
+
+func (w *blockWriter) writeKind(ctx context.Context, kind int, src runindex.Source) error {
+	b := runindex.Blocker{Emit: func(first runindex.Posting, data []byte) error {
+		w.args = append(w.args, w.run, kind, first.Key, first.TS, first.Seq, bytes.Clone(data))
+		if len(w.args) == 6*blocksPerInsert {
+			return w.flush(ctx)
+		}
+		return nil
+	}}
+	for {
+		p, ok, err := src.Next()
+		if err != nil {
+			return err
+		}
+		if !ok {
+			break
+		}
+		if err := b.Add(p); err != nil {
+			return err
+		}
+	}
+	if err := b.Close(); err != nil {
+		return err
+	}
+	return w.flush(ctx)
+}
+
+func (w *blockWriter) flush(ctx context.Context) error {
+	if len(w.args) == 0 {
+		return nil
+	}
+	n := len(w.args) / 6
+	q := "INSERT INTO blocks(run, kind, k, t, s, data) VALUES " + strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?),", n), ",")
+	_, err := w.exec.ExecContext(ctx, q, w.args...)
+	w.args = w.args[:0]
+	return translate(err, "insert blocks")
+}
