@@ -25,7 +25,7 @@ type runIter struct {
 	key   int64
 	b     bounds
 	upper runindex.Posting // next fetch takes blocks whose first posting is below this
-	first bool            // the first fetch includes a block starting exactly at b.hi
+	first bool             // the first fetch includes a block starting exactly at b.hi
 	batch int
 	done  bool
 	ready []runindex.Posting // decoded postings in ascending order; consumed from the end

@@ -41,4 +41,3 @@ func TestStoreConformance(t *testing.T) {
 		})
 	}
 }
-

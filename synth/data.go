@@ -349,19 +349,25 @@ var (
 	}
 )
 
-// systemTemplate describes a producing system and what it puts into its entries.
+// systemTemplate describes a producing system and which optional elements it fills in: the
+// systems differ, so about half of the entries carry names and half only identifiers.
 type systemTemplate struct {
 	local         string // local part of its HSA-id
 	name          string
-	patientName   bool // sends patientName
-	userPersonID  bool // sends user.personId
-	resourceNames bool // sends careUnitName in resources
+	userName      bool // user.name
+	title         bool // user.title
+	assignment    bool // user.assignment
+	unitNames     bool // user.careProvider.careProviderName and user.careUnit.careUnitName
+	patientName   bool // resources[].patient.patientName
+	resourceNames bool // resources[].careProvider.careProviderName and careUnit.careUnitName
+	userPersonID  bool // user.personId
 	portal        bool // patient-facing e-services: used next to a unit's journal system
 }
 
 var systemTemplates = [MaxSystems]systemTemplate{
-	{"SYS1C", "Cosmic", true, false, false, false},
-	{"SYS2T", "TakeCare", false, true, true, false},
-	{"SYS3M", "Melior", false, false, true, false},
-	{"SYS4V", "1177 Vårdguiden e-tjänster", true, false, false, true},
+	{local: "SYS1C", name: "Cosmic", userName: true, title: true, assignment: true, unitNames: true, patientName: true},
+	{local: "SYS2T", name: "TakeCare", userName: true, title: true},
+	{local: "SYS3M", name: "Melior", userPersonID: true},
+	{local: "SYS4V", name: "1177 Vårdguiden e-tjänster", userName: true, title: true, unitNames: true, patientName: true,
+		portal: true},
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/vakt/vakt/accesslog"
-	"github.com/vakt/vakt/ident"
 )
 
 // Generator produces the entries of one Config. It is not safe for concurrent use.
@@ -219,14 +218,7 @@ func (g *Generator) makeStaff(rng *rand.Rand, ids *idMaker) {
 		s.person = int32(p)
 		s.title = title
 		s.weight = titleActivity[title] * (0.3 + 1.4*rng.Float64())
-		s.user = accesslog.User{
-			ID:           s.HSAID,
-			Name:         g.meta[p].name,
-			PersonID:     s.PersonID,
-			Assignment:   assignment,
-			Title:        s.Title,
-			CareProvider: g.provider,
-		}
+		s.name = g.meta[p].name
 		for k, x := range units {
 			w := s.weight
 			if k > 0 {
@@ -510,11 +502,27 @@ func (g *Generator) entry(s *session, off int64) accesslog.Entry {
 	e := accesslog.Entry{
 		LogID:  g.uuid(),
 		System: sys.sys,
-		User:   st.user,
 	}
-	e.User.CareUnit = u.careUnit
-	if !sys.userPersonID {
-		e.User.PersonID = ident.PersonID{}
+	us := &e.User
+	us.ID = st.HSAID
+	if sys.userName {
+		us.Name = st.name
+	}
+	if sys.title {
+		us.Title = st.Title
+	}
+	if sys.assignment {
+		us.Assignment = st.Assignment
+	}
+	if sys.userPersonID {
+		us.PersonID = st.PersonID
+	}
+	if sys.unitNames {
+		us.CareProvider = g.resProvider[1]
+		us.CareUnit = u.careUnit
+	} else {
+		us.CareProvider = g.resProvider[0]
+		us.CareUnit.ID = u.HSAID
 	}
 	a := &e.Activity
 	a.Type = accesslog.ActivityType(activityWeights[act].name)

@@ -55,7 +55,7 @@ type staffMember struct {
 	StaffMember
 	person int32 // index into the population
 	title  int
-	user   accesslog.User // CareUnit left empty: set per entry
+	name   string // full name
 	weight float64
 }
 
