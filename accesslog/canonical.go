@@ -68,16 +68,46 @@ func Prepare(e Entry) Pending {
 
 // Seal appends to dst the entry's final JSON: the content with receivedAt and seq spliced in.
 func (p *Pending) Seal(dst []byte, seq int64, receivedAt time.Time) []byte {
-	c := p.Content
-	dst = append(dst, c[:p.resAt]...)
+	return assemble(dst, p.Content[:p.sysAt], p.resAt, p.Content[p.sysAt:], seq, receivedAt)
+}
+
+// Head returns the first part of the content: activity, logId and resources, up to (not
+// including) the system member.
+func (p *Pending) Head() []byte { return p.Content[:p.sysAt] }
+
+// Actor returns the rest of the content: `,"system":{…},"user":{…}}`. Every entry one user
+// makes at one care unit through one system has the same actor bytes, so a store may keep them
+// once and splice them back with Assemble.
+func (p *Pending) Actor() []byte { return p.Content[p.sysAt:] }
+
+// Assemble appends to dst the final JSON of an entry from its Head and Actor parts.
+func Assemble(dst, head, actor []byte, seq int64, receivedAt time.Time) ([]byte, error) {
+	resAt := bytes.Index(head, []byte(`,"resources":[`))
+	if resAt < 0 || len(actor) == 0 {
+		return dst, errNotStored
+	}
+	return assemble(dst, head, resAt, actor, seq, receivedAt), nil
+}
+
+func assemble(dst, head []byte, resAt int, actor []byte, seq int64, receivedAt time.Time) []byte {
+	dst = append(dst, head[:resAt]...)
 	dst = append(dst, `,"receivedAt":"`...)
 	dst = receivedAt.UTC().AppendFormat(dst, ReceivedAtLayout)
 	dst = append(dst, '"')
-	dst = append(dst, c[p.resAt:p.sysAt]...)
+	dst = append(dst, head[resAt:]...)
 	dst = append(dst, `,"seq":`...)
 	dst = strconv.AppendInt(dst, seq, 10)
-	dst = append(dst, c[p.sysAt:]...)
-	return dst
+	return append(dst, actor...)
+}
+
+// HasLogID reports whether head (see Pending.Head) is that of the entry with logID. It compares
+// the canonical bytes, so it needs no JSON parsing.
+func HasLogID(head []byte, logID string) bool {
+	b := make([]byte, 0, 64)
+	b = append(b, `,"logId":`...)
+	b = appendString(b, logID)
+	b = append(b, `,"resources":[`...)
+	return bytes.Contains(head, b)
 }
 
 // Content returns the content of a stored entry's JSON (what Prepare produced): the JSON with

@@ -27,16 +27,33 @@ type dictKey struct {
 // prepares a group (pending), writes them in the group's transaction and publishes them after
 // the commit. Readers look values up under the read lock.
 type dictionary struct {
-	mu   sync.RWMutex
-	ids  map[dictKey]int64
-	next int64
+	mu     sync.RWMutex
+	ids    map[dictKey]int64
+	next   int64
+	actors map[int64]*actor  // by id
+	byJSON map[string]int64  // actor JSON → id
+	nextA  int64
 
-	pendingIDs map[dictKey]int64 // writer-owned
-	pending    []dictKey
+	// Writer-owned: values and actors of the group being prepared.
+	pendingIDs    map[dictKey]int64
+	pending       []dictKey
+	pendingActors []*actor
+	pendingByJSON map[string]*actor
+}
+
+// actor is an entry's shared tail (see accesslog.Pending.Actor) with the dictionary ids of its
+// user, care unit and care provider.
+type actor struct {
+	id                         int64
+	json                       []byte
+	userID, unitID, providerID int64
 }
 
 func loadDictionary(ctx context.Context, db *sql.DB) (*dictionary, error) {
-	d := &dictionary{ids: map[dictKey]int64{}, pendingIDs: map[dictKey]int64{}}
+	d := &dictionary{ids: map[dictKey]int64{}, pendingIDs: map[dictKey]int64{}, pendingByJSON: map[string]*actor{}, actors: map[int64]*actor{}, byJSON: map[string]int64{}}
+	if err := d.loadActors(ctx, db); err != nil {
+		return nil, err
+	}
 	rows, err := db.QueryContext(ctx, `SELECT id, kind, value FROM dict`)
 	if err != nil {
 		return nil, translate(err, "load dictionary")
@@ -102,11 +119,17 @@ func (d *dictionary) internPatient(p ident.PersonID) int64 {
 	return -d.intern(dictReserve, p.Root()+"|"+p.Extension())
 }
 
-// writePending inserts the pending values in tx.
+// writePending inserts the pending values and actors in tx.
 func (d *dictionary) writePending(ctx context.Context, tx *sql.Tx) error {
 	for _, k := range d.pending {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO dict(id, kind, value) VALUES (?, ?, ?)`, d.pendingIDs[k], k.kind, k.value); err != nil {
 			return translate(err, "insert dictionary value")
+		}
+	}
+	for _, a := range d.pendingActors {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO actors(id, user_id, unit_id, provider_id, json) VALUES (?, ?, ?, ?, ?)`,
+			a.id, a.userID, a.unitID, a.providerID, a.json); err != nil {
+			return translate(err, "insert actor")
 		}
 	}
 	return nil
@@ -114,24 +137,73 @@ func (d *dictionary) writePending(ctx context.Context, tx *sql.Tx) error {
 
 // publishPending makes the pending values visible to readers after their commit.
 func (d *dictionary) publishPending() {
-	if len(d.pending) == 0 {
+	if len(d.pending) == 0 && len(d.pendingActors) == 0 {
 		return
 	}
 	d.mu.Lock()
 	for _, k := range d.pending {
 		d.ids[k] = d.pendingIDs[k]
 	}
+	for _, a := range d.pendingActors {
+		d.actors[a.id] = a
+		d.byJSON[string(a.json)] = a.id
+	}
 	d.mu.Unlock()
 	d.pending = d.pending[:0]
+	d.pendingActors = d.pendingActors[:0]
+	clear(d.pendingByJSON)
 	clear(d.pendingIDs)
 }
 
 // dropPending forgets pending values after a failed commit.
 func (d *dictionary) dropPending() {
-	if len(d.pending) == 0 {
-		return
-	}
 	d.next -= int64(len(d.pending))
+	d.nextA -= int64(len(d.pendingActors))
 	d.pending = d.pending[:0]
+	d.pendingActors = d.pendingActors[:0]
+	clear(d.pendingByJSON)
 	clear(d.pendingIDs)
+}
+
+func (d *dictionary) loadActors(ctx context.Context, db *sql.DB) error {
+	rows, err := db.QueryContext(ctx, `SELECT id, user_id, unit_id, provider_id, json FROM actors`)
+	if err != nil {
+		return translate(err, "load actors")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		a := &actor{}
+		if err := rows.Scan(&a.id, &a.userID, &a.unitID, &a.providerID, &a.json); err != nil {
+			return translate(err, "load actors")
+		}
+		d.actors[a.id] = a
+		d.byJSON[string(a.json)] = a.id
+		d.nextA = max(d.nextA, a.id)
+	}
+	d.nextA++
+	return translate(rows.Err(), "load actors")
+}
+
+// actor returns the actor with id.
+func (d *dictionary) actor(id int64) (*actor, bool) {
+	d.mu.RLock()
+	a, ok := d.actors[id]
+	d.mu.RUnlock()
+	return a, ok
+}
+
+// internActor returns the id of the actor with these JSON bytes, assigning a pending one if it
+// is new. Writer only.
+func (d *dictionary) internActor(json []byte, userID, unitID, providerID int64) int64 {
+	if id, ok := d.byJSON[string(json)]; ok {
+		return id
+	}
+	if a, ok := d.pendingByJSON[string(json)]; ok {
+		return a.id
+	}
+	a := &actor{id: d.nextA, json: append([]byte(nil), json...), userID: userID, unitID: unitID, providerID: providerID}
+	d.nextA++
+	d.pendingActors = append(d.pendingActors, a)
+	d.pendingByJSON[string(a.json)] = a
+	return a.id
 }

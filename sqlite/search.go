@@ -351,24 +351,30 @@ func (s *Store) fetch(ctx context.Context, p *plan, cands []candidate, out []acc
 	for i, c := range cands {
 		seqs[i] = c.seq
 	}
-	rows, err := s.rdb.QueryContext(ctx, `SELECT seq, user_id, unit_id, provider_id, activity_id, body FROM entries
+	rows, err := s.rdb.QueryContext(ctx, `SELECT seq, received, actor, activity_id, head FROM entries
 		WHERE seq IN (SELECT value FROM json_each(?))`, seqList(seqs))
 	if err != nil {
 		return out, translate(err, "read entries")
 	}
 	type row struct {
-		ok   bool
-		body []byte
+		ok  bool
+		row storedRow
 	}
 	got := make(map[int64]row, len(cands))
 	for rows.Next() {
-		var seq, user, unit, provider, activity int64
-		var body []byte
-		if err := rows.Scan(&seq, &user, &unit, &provider, &activity, &body); err != nil {
+		var r storedRow
+		var actorID, activity int64
+		if err := rows.Scan(&r.seq, &r.received, &actorID, &activity, &r.head); err != nil {
 			rows.Close()
 			return out, translate(err, "read entries")
 		}
-		got[seq] = row{ok: p.matchRow(user, unit, provider, activity), body: body}
+		a, ok := s.dict.actor(actorID)
+		if !ok {
+			rows.Close()
+			return out, vakt.Errorf(vakt.CodeInternal, "entry %d names unknown actor %d", r.seq, actorID)
+		}
+		r.actor = a.json
+		got[r.seq] = row{ok: p.matchRow(a.userID, a.unitID, a.providerID, activity), row: r}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -385,7 +391,11 @@ func (s *Store) fetch(ctx context.Context, p *plan, cands []candidate, out []acc
 		if want == 0 {
 			break
 		}
-		out = append(out, accesslog.Stored{Seq: c.seq, ReceivedAt: receivedAt(r.body), JSON: r.body})
+		st, err := r.row.stored()
+		if err != nil {
+			return out, err
+		}
+		out = append(out, st)
 		want--
 	}
 	return out, nil
@@ -448,14 +458,14 @@ func (s *Store) Export(ctx context.Context, q accesslog.Query, fn func(*accesslo
 func (s *Store) Get(ctx context.Context, logID string) (accesslog.Stored, error) {
 	s.readers.RLock()
 	defer s.readers.RUnlock()
-	st, found, err := s.findLogID(ctx, s.view.Load(), logID, runindex.HashLogID(logID), false)
+	r, found, err := s.findLogID(ctx, s.view.Load(), logID, runindex.HashLogID(logID), false)
 	if err != nil {
 		return accesslog.Stored{}, err
 	}
 	if !found {
 		return accesslog.Stored{}, vakt.Errorf(vakt.CodeNotFound, "no entry with that logId")
 	}
-	return st, nil
+	return r.stored()
 }
 
 // startDateOf reads activity.startDate (µs) of a stored entry from its row, for cursors.

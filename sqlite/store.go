@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -174,14 +173,14 @@ func OpenStore(ctx context.Context, path string, opts Options) (*Store, error) {
 const insertBatchRows = 64
 
 func (s *Store) prepare(ctx context.Context) error {
-	row := "(?,?,?,?,?,?,?,?)"
-	many := "INSERT INTO entries(seq, ts, logid, user_id, unit_id, provider_id, activity_id, body) VALUES " +
-		strings.TrimSuffix(strings.Repeat(row+",", insertBatchRows), ",")
+	row := "(?,?,?,?,?,?)"
+	const cols = "INSERT INTO entries(seq, ts, received, actor, activity_id, head) VALUES "
+	many := cols + strings.TrimSuffix(strings.Repeat(row+",", insertBatchRows), ",")
 	var err error
 	if s.insertMany, err = s.wdb.PrepareContext(ctx, many); err != nil {
 		return translate(err, "prepare insert")
 	}
-	if s.insertOne, err = s.wdb.PrepareContext(ctx, "INSERT INTO entries(seq, ts, logid, user_id, unit_id, provider_id, activity_id, body) VALUES "+row); err != nil {
+	if s.insertOne, err = s.wdb.PrepareContext(ctx, cols+row); err != nil {
 		return translate(err, "prepare insert")
 	}
 	return nil
@@ -239,22 +238,31 @@ func (s *Store) recover(ctx context.Context) error {
 	// Entries after the last run are indexed in memory again, straight from their JSON.
 	v.tailLo = sealed + 1
 	s.tailByHash = map[int64][]int64{}
-	rows, err = s.wdb.QueryContext(ctx, `SELECT seq, ts, logid, user_id, unit_id, provider_id, activity_id, body FROM entries WHERE seq > ? ORDER BY seq`, sealed)
+	rows, err = s.wdb.QueryContext(ctx, `SELECT seq, ts, received, actor, activity_id, head FROM entries WHERE seq > ? ORDER BY seq`, sealed)
 	if err != nil {
 		return translate(err, "read unindexed entries")
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var te tailEntry
-		var logID string
-		var body []byte
-		if err := rows.Scan(&te.seq, &te.ts, &logID, &te.userID, &te.unitID, &te.providerID, &te.activityID, &body); err != nil {
+		var r storedRow
+		var actorID int64
+		if err := rows.Scan(&te.seq, &te.ts, &r.received, &actorID, &te.activityID, &r.head); err != nil {
 			return translate(err, "read unindexed entries")
 		}
 		if te.seq != v.tailLo+int64(len(v.tail)) {
 			return fmt.Errorf("sqlite: sequence number %d missing from the log", v.tailLo+int64(len(v.tail)))
 		}
-		st := accesslog.Stored{Seq: te.seq, JSON: body}
+		a, ok := s.dict.actor(actorID)
+		if !ok {
+			return fmt.Errorf("sqlite: entry %d names unknown actor %d", te.seq, actorID)
+		}
+		te.userID, te.unitID, te.providerID = a.userID, a.unitID, a.providerID
+		r.seq, r.actor = te.seq, a.json
+		st, err := r.stored()
+		if err != nil {
+			return err
+		}
 		e, err := st.Entry()
 		if err != nil {
 			return fmt.Errorf("sqlite: entry %d: %w", te.seq, err)
@@ -266,7 +274,7 @@ func (s *Store) recover(ctx context.Context) error {
 			}
 			te.patients = append(te.patients, key)
 		}
-		te.logHash = runindex.HashLogID(logID)
+		te.logHash = runindex.HashLogID(e.LogID)
 		s.tailByHash[te.logHash] = append(s.tailByHash[te.logHash], te.seq)
 		v.tail = append(v.tail, te)
 	}
@@ -334,17 +342,6 @@ func (s *Store) checkpointLoop() {
 			}
 		}
 	}
-}
-
-// receivedAt extracts receivedAt from an entry's canonical JSON.
-func receivedAt(body []byte) time.Time {
-	const key = `,"receivedAt":"`
-	i := bytes.Index(body, []byte(key))
-	if i < 0 || len(body) < i+len(key)+len(accesslog.ReceivedAtLayout) {
-		return time.Time{}
-	}
-	t, _ := time.Parse(accesslog.ReceivedAtLayout, string(body[i+len(key):i+len(key)+len(accesslog.ReceivedAtLayout)]))
-	return t
 }
 
 // seqList renders sequence numbers as a JSON array for `IN (SELECT value FROM json_each(?))`,

@@ -87,9 +87,10 @@ func (s *Store) writeLoop() {
 
 // newRow is an entry of a group that is not yet stored.
 type newRow struct {
-	p   *accesslog.Pending
-	seq int64
-	te  tailEntry
+	p     *accesslog.Pending
+	seq   int64
+	te    tailEntry
+	actor int64
 }
 
 // commitGroup decides every entry of the group (new, duplicate or conflict), writes the new ones
@@ -130,13 +131,8 @@ func (s *Store) commitGroup(group []*appendReq) {
 				break
 			}
 			if found {
-				content, err := accesslog.Content(stored.JSON)
-				if err != nil {
-					r.err = fmt.Errorf("sqlite: entry %d: %w", stored.Seq, err)
-					break
-				}
-				if bytes.Equal(content, p.Content) {
-					r.res[i] = accesslog.AppendResult{Seq: stored.Seq, Duplicate: true}
+				if bytes.Equal(stored.head, p.Head()) && bytes.Equal(stored.actor, p.Actor()) {
+					r.res[i] = accesslog.AppendResult{Seq: stored.seq, Duplicate: true}
 					continue
 				}
 				r.err = conflict(i, id)
@@ -155,7 +151,8 @@ func (s *Store) commitGroup(group []*appendReq) {
 			for _, pid := range e.Patients() {
 				te.patients = append(te.patients, s.dict.internPatient(pid))
 			}
-			rows = append(rows, newRow{p: p, seq: seq, te: te})
+			actorID := s.dict.internActor(p.Actor(), te.userID, te.unitID, te.providerID)
+			rows = append(rows, newRow{p: p, seq: seq, te: te, actor: actorID})
 			inGroup[id] = len(rows) - 1
 			r.res[i] = accesslog.AppendResult{Seq: seq}
 			seq++
@@ -225,38 +222,53 @@ func (s *Store) writeRows(rows []newRow, received time.Time) error {
 		return err
 	}
 	many, one := tx.StmtContext(ctx, s.insertMany), tx.StmtContext(ctx, s.insertOne)
-	args := make([]any, 0, 8*insertBatchRows)
-	buf := make([]byte, 0, 64*1024)
+	args := make([]any, 0, entryColumns*insertBatchRows)
+	rec := received.UnixMicro()
 	i := 0
 	for ; i+insertBatchRows <= len(rows); i += insertBatchRows {
-		args, buf = args[:0], buf[:0]
+		args = args[:0]
 		for j := range rows[i : i+insertBatchRows] {
-			args, buf = rowArgs(args, buf, &rows[i+j], received)
+			args = rowArgs(args, &rows[i+j], rec)
 		}
 		if _, err := many.ExecContext(ctx, args...); err != nil {
 			return translate(err, "insert entries")
 		}
 	}
 	for ; i < len(rows); i++ {
-		args, buf = rowArgs(args[:0], buf[:0], &rows[i], received)
-		if _, err := one.ExecContext(ctx, args...); err != nil {
+		if _, err := one.ExecContext(ctx, rowArgs(args[:0], &rows[i], rec)...); err != nil {
 			return translate(err, "insert entry")
 		}
 	}
 	return translate(tx.Commit(), "commit append")
 }
 
-func rowArgs(args []any, buf []byte, r *newRow, received time.Time) ([]any, []byte) {
-	start := len(buf)
-	buf = r.p.Seal(buf, r.seq, received)
-	// The three-index slice keeps later appends to buf from overwriting this body.
-	body := buf[start:len(buf):len(buf)]
-	return append(args, r.seq, r.te.ts, r.p.Entry.LogID, r.te.userID, r.te.unitID, r.te.providerID, r.te.activityID, body), buf
+// entryColumns is the number of columns rowArgs fills.
+const entryColumns = 6
+
+func rowArgs(args []any, r *newRow, received int64) []any {
+	return append(args, r.seq, r.te.ts, received, r.actor, r.te.activityID, r.p.Head())
+}
+
+// storedRow is an entry row as read for the idempotency check.
+type storedRow struct {
+	seq      int64
+	received int64
+	head     []byte
+	actor    []byte
+}
+
+// stored assembles the entry's canonical JSON.
+func (r *storedRow) stored() (accesslog.Stored, error) {
+	js, err := accesslog.Assemble(nil, r.head, r.actor, r.seq, time.UnixMicro(r.received))
+	if err != nil {
+		return accesslog.Stored{}, fmt.Errorf("sqlite: entry %d: %w", r.seq, err)
+	}
+	return accesslog.Stored{Seq: r.seq, ReceivedAt: time.UnixMicro(r.received).UTC(), JSON: js}, nil
 }
 
 // findLogID returns the stored entry with logID. The writer passes fromWriter to use its hash
 // map of the tail; readers scan the tail of their view instead. The caller holds s.readers.
-func (s *Store) findLogID(ctx context.Context, v *view, logID string, h int64, fromWriter bool) (accesslog.Stored, bool, error) {
+func (s *Store) findLogID(ctx context.Context, v *view, logID string, h int64, fromWriter bool) (storedRow, bool, error) {
 	var cands []int64
 	if fromWriter {
 		cands = append(cands, s.tailByHash[h]...)
@@ -275,7 +287,7 @@ func (s *Store) findLogID(ctx context.Context, v *view, logID string, h int64, f
 		for {
 			c, ok, err := it.next(ctx)
 			if err != nil {
-				return accesslog.Stored{}, false, err
+				return storedRow{}, false, err
 			}
 			if !ok {
 				break
@@ -284,25 +296,30 @@ func (s *Store) findLogID(ctx context.Context, v *view, logID string, h int64, f
 		}
 	}
 	if len(cands) == 0 {
-		return accesslog.Stored{}, false, nil
+		return storedRow{}, false, nil
 	}
-	rows, err := s.rdb.QueryContext(ctx, `SELECT seq, logid, body FROM entries WHERE seq IN (SELECT value FROM json_each(?))`, seqList(cands))
+	rows, err := s.rdb.QueryContext(ctx, `SELECT seq, received, actor, head FROM entries WHERE seq IN (SELECT value FROM json_each(?))`, seqList(cands))
 	if err != nil {
-		return accesslog.Stored{}, false, translate(err, "read entries")
+		return storedRow{}, false, translate(err, "read entries")
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var seq int64
-		var id string
-		var body []byte
-		if err := rows.Scan(&seq, &id, &body); err != nil {
-			return accesslog.Stored{}, false, translate(err, "read entries")
+		var r storedRow
+		var actorID int64
+		if err := rows.Scan(&r.seq, &r.received, &actorID, &r.head); err != nil {
+			return storedRow{}, false, translate(err, "read entries")
 		}
-		if id == logID {
-			return accesslog.Stored{Seq: seq, ReceivedAt: receivedAt(body), JSON: body}, true, nil
+		if !accesslog.HasLogID(r.head, logID) {
+			continue
 		}
+		a, ok := s.dict.actor(actorID)
+		if !ok {
+			return storedRow{}, false, fmt.Errorf("sqlite: entry %d names unknown actor %d", r.seq, actorID)
+		}
+		r.actor = a.json
+		return r, true, nil
 	}
-	return accesslog.Stored{}, false, translate(rows.Err(), "read entries")
+	return storedRow{}, false, translate(rows.Err(), "read entries")
 }
 
 const (

@@ -357,7 +357,8 @@ type systemTemplate struct {
 	userName      bool // user.name
 	title         bool // user.title
 	assignment    bool // user.assignment
-	unitNames     bool // user.careProvider.careProviderName and user.careUnit.careUnitName
+	providerName  bool // user.careProvider.careProviderName
+	unitName      bool // user.careUnit.careUnitName
 	patientName   bool // resources[].patient.patientName
 	resourceNames bool // resources[].careProvider.careProviderName and careUnit.careUnitName
 	userPersonID  bool // user.personId
@@ -365,9 +366,9 @@ type systemTemplate struct {
 }
 
 var systemTemplates = [MaxSystems]systemTemplate{
-	{local: "SYS1C", name: "Cosmic", userName: true, title: true, assignment: true, unitNames: true, patientName: true},
-	{local: "SYS2T", name: "TakeCare", userName: true, title: true},
-	{local: "SYS3M", name: "Melior", userPersonID: true},
-	{local: "SYS4V", name: "1177 Vårdguiden e-tjänster", userName: true, title: true, unitNames: true, patientName: true,
-		portal: true},
+	{local: "SYS1C", name: "Cosmic", userName: true, unitName: true, patientName: true},
+	{local: "SYS2T", name: "TakeCare", userName: true, title: true, assignment: true},
+	{local: "SYS3M", name: "Melior", title: true, userPersonID: true},
+	{local: "SYS4V", name: "1177 Vårdguiden e-tjänster", userName: true, providerName: true, unitName: true,
+		patientName: true, portal: true},
 }

@@ -141,7 +141,7 @@ func (g *Generator) makeUnits(rng *rand.Rand, ids *idMaker, plans []unitPlan) {
 			u.system = j[1]
 		case k.area:
 			u.system = j[0]
-		case x < 65:
+		case x < 60:
 			u.system = j[0]
 		default:
 			u.system = j[len(j)-1]
@@ -517,12 +517,13 @@ func (g *Generator) entry(s *session, off int64) accesslog.Entry {
 	if sys.userPersonID {
 		us.PersonID = st.PersonID
 	}
-	if sys.unitNames {
+	us.CareProvider = g.resProvider[0]
+	if sys.providerName {
 		us.CareProvider = g.resProvider[1]
-		us.CareUnit = u.careUnit
-	} else {
-		us.CareProvider = g.resProvider[0]
-		us.CareUnit.ID = u.HSAID
+	}
+	us.CareUnit.ID = u.HSAID
+	if sys.unitName {
+		us.CareUnit.Name = u.Name
 	}
 	a := &e.Activity
 	a.Type = accesslog.ActivityType(activityWeights[act].name)
@@ -552,11 +553,11 @@ func (g *Generator) entry(s *session, off int64) accesslog.Entry {
 	n := 1
 	if act == actRead || act == actPrint {
 		switch x := rng.IntN(100); {
-		case x >= 97:
+		case x >= 98:
 			n = 4
-		case x >= 91:
+		case x >= 93:
 			n = 3
-		case x >= 80:
+		case x >= 84:
 			n = 2
 		}
 	}

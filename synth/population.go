@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/vakt/vakt/ident"
@@ -14,7 +15,7 @@ type Person struct {
 	PersonID          ident.PersonID // personnummer, or (about 1%) samordningsnummer
 	GivenName         string
 	FamilyName        string
-	Female            bool      // as encoded in the number's ninth digit (even: female)
+	Female            bool      // as the number's second-to-last digit encodes it (even: female)
 	Address           string    // street address, postal code and town, e.g. "Björkvägen 12, 234 56 Ekdalen"
 	BirthDate         time.Time // midnight UTC, as ident.PersonID.BirthDate returns it
 	Deceased          time.Time // date of death at midnight UTC; zero for the living
@@ -46,11 +47,11 @@ type ageBand struct{ lo, hi, w int }
 // adultBands is the age distribution of adults living alone or as a couple without children at
 // home: skewed older than the population, whose children live in the larger households.
 var adultBands = []ageBand{
-	{20, 29, 17}, {30, 39, 11}, {40, 49, 9}, {50, 59, 14}, {60, 69, 16}, {70, 79, 17}, {80, 89, 10}, {90, 100, 3},
+	{20, 29, 20}, {30, 39, 10}, {40, 49, 6}, {50, 59, 16}, {60, 69, 18}, {70, 79, 17}, {80, 89, 9}, {90, 100, 2},
 }
 
 // householdSizes: share in percent of households with 1, 2, … 5 members.
-var householdSizes = []int{38, 32, 12, 13, 5}
+var householdSizes = []int{41, 34, 11, 10, 4}
 
 // popBuilder holds the state of population generation.
 type popBuilder struct {
@@ -86,7 +87,47 @@ func makePopulation(rng *rand.Rand, cfg *Config, areas []string) ([]Person, []pe
 		b.household(hh, size, areas[area], area)
 		hh++
 	}
+	b.pack()
 	return b.persons, b.meta
+}
+
+// pack moves the full names and the addresses into one string each, so that the garbage
+// collector, which scans the population on every cycle while entries are generated, finds two
+// objects where there were hundreds of thousands.
+func (b *popBuilder) pack() {
+	size := 0
+	for i := range b.persons {
+		p := &b.persons[i]
+		size += len(p.GivenName) + 1 + len(p.FamilyName)
+		if int32(i) == b.meta[i].hhStart {
+			size += len(p.Address)
+		}
+	}
+	var sb strings.Builder
+	sb.Grow(size)
+	type span struct{ name, addr [2]int }
+	spans := make([]span, len(b.persons))
+	for i := range b.persons {
+		p, sp := &b.persons[i], &spans[i]
+		sp.name[0] = sb.Len()
+		sb.WriteString(p.GivenName)
+		sb.WriteByte(' ')
+		sb.WriteString(p.FamilyName)
+		sp.name[1] = sb.Len()
+		if h := b.meta[i].hhStart; int32(i) == h {
+			sp.addr[0] = sb.Len()
+			sb.WriteString(p.Address)
+			sp.addr[1] = sb.Len()
+		} else {
+			sp.addr = spans[h].addr
+		}
+	}
+	all := sb.String()
+	for i := range b.persons {
+		sp := &spans[i]
+		b.meta[i].name = all[sp.name[0]:sp.name[1]]
+		b.persons[i].Address = all[sp.addr[0]:sp.addr[1]]
+	}
 }
 
 // household adds size persons who live together.
@@ -102,27 +143,28 @@ func (b *popBuilder) household(hh, size int, town string, area int) {
 	case size == 1:
 		ages[0] = sampleBand(rng, adultBands)
 		female[0] = ages[0] >= 75 && rng.IntN(3) < 2 || ages[0] < 75 && rng.IntN(2) == 0
-	case size == 2 && rng.IntN(100) < 85: // a couple
+	case size == 2 && rng.IntN(100) < 88: // a couple
 		ages[0] = sampleBand(rng, adultBands)
 		ages[1] = max(18, min(100, ages[0]+rng.IntN(11)-5))
 		female[0] = rng.IntN(2) == 0
 		female[1] = !female[0] || rng.IntN(20) == 0
 	default: // parents (one or two) with children at home
 		parents := 2
-		if size == 2 || rng.IntN(100) < 20 {
+		if size == 2 || rng.IntN(100) < 15 {
 			parents = 1
 		}
-		a := 24 + rng.IntN(31)
+		oldest := 0
+		for j := parents; j < size; j++ {
+			ages[j] = rng.IntN(20)
+			female[j] = rng.IntN(2) == 0
+			oldest = max(oldest, ages[j])
+		}
+		a := oldest + 21 + rng.IntN(18)
 		ages[0] = a
 		female[0] = parents == 2 && rng.IntN(2) == 0 || parents == 1 && rng.IntN(4) < 3
 		if parents == 2 {
 			ages[1] = max(20, a+rng.IntN(9)-4)
 			female[1] = !female[0] || rng.IntN(20) == 0
-		}
-		maxChild := min(19, a-20)
-		for j := parents; j < size; j++ {
-			ages[j] = rng.IntN(maxChild + 1)
-			female[j] = rng.IntN(2) == 0
 		}
 	}
 	first := int32(len(b.persons))
@@ -196,7 +238,6 @@ func (b *popBuilder) person(hh int, first int32, size, age int, female bool, fam
 	})
 	b.meta = append(b.meta, personMeta{
 		id:          id,
-		name:        given + " " + family,
 		hhStart:     first,
 		hhSize:      uint8(size),
 		age:         uint8(age),

@@ -158,8 +158,8 @@ func TestBloom(t *testing.T) {
 			fp++
 		}
 	}
-	if rate := float64(fp) / n; rate > 0.02 {
-		t.Fatalf("false-positive rate %.3f, want about 0.01", rate)
+	if rate := float64(fp) / n; rate > 0.002 {
+		t.Fatalf("false-positive rate %.4f, want about 0.0005", rate)
 	}
 }
 

@@ -1,16 +1,26 @@
 -- One tenant's access log. Entries are append-only; seq is the gap-free sequence number.
--- ts is activity.startDate in Unix microseconds. user_id, unit_id, provider_id and activity_id
--- point into dict so that filters compare integers; body is the canonical JSON that search and
--- export serve byte for byte.
+-- An entry's canonical JSON (what search and export serve, byte for byte) is stored in two
+-- parts: head holds activity, logId and resources (without receivedAt and seq, which are
+-- columns); actor points to the shared tail `,"system":{...},"user":{...}}`, which is the same
+-- for every entry one user makes at one unit through one system. ts is activity.startDate and
+-- received is receivedAt, both in Unix microseconds.
 CREATE TABLE entries (
     seq         INTEGER PRIMARY KEY,
     ts          INTEGER NOT NULL,
-    logid       TEXT    NOT NULL,
+    received    INTEGER NOT NULL,
+    actor       INTEGER NOT NULL,
+    activity_id INTEGER NOT NULL,
+    head        BLOB    NOT NULL
+);
+
+-- The shared tails of entries, with the ids (in dict) of their user, care unit and care
+-- provider so that filters need not parse JSON.
+CREATE TABLE actors (
+    id          INTEGER PRIMARY KEY,
     user_id     INTEGER NOT NULL,
     unit_id     INTEGER NOT NULL,
     provider_id INTEGER NOT NULL,
-    activity_id INTEGER NOT NULL,
-    body        BLOB    NOT NULL
+    json        BLOB    NOT NULL UNIQUE
 );
 
 -- Interned values: HSA-ids (kind 1), lower-cased activity types (kind 2), reserve numbers
