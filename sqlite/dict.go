@@ -30,8 +30,8 @@ type dictionary struct {
 	mu     sync.RWMutex
 	ids    map[dictKey]int64
 	next   int64
-	actors map[int64]*actor  // by id
-	byJSON map[string]int64  // actor JSON → id
+	actors map[int64]*actor // by id
+	byJSON map[string]int64 // actor JSON → id
 	nextA  int64
 
 	// Writer-owned: values and actors of the group being prepared.
