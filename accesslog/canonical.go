@@ -256,7 +256,14 @@ func appendCareUnit(b []byte, cu *CareUnit) []byte {
 
 func appendII(b []byte, p ident.PersonID) []byte {
 	b = append(b, `{"extension":`...)
-	b = appendString(b, p.Extension())
+	if p.Kind() == ident.ReserveNumber {
+		b = appendString(b, p.Extension())
+	} else {
+		// Twelve digits need no escaping.
+		b = append(b, '"')
+		b = p.AppendExtension(b)
+		b = append(b, '"')
+	}
 	b = append(b, `,"root":`...)
 	b = appendString(b, p.Root())
 	return append(b, '}')

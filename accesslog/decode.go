@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"strconv"
+	"sync"
 
 	"github.com/go-json-experiment/json/jsontext"
 
@@ -47,8 +48,17 @@ func DecodeStored(data []byte) (Draft, int64, string, error) {
 	return d, j.seq, j.receivedAt, nil
 }
 
+// decoders are reused across requests: a decoder keeps its read buffer, which grows to the size
+// of a whole batch.
+var decoders = sync.Pool{New: func() any { return jsontext.NewDecoder(bytes.NewReader(nil)) }}
+
 func decodeDrafts(r io.Reader, framing Framing, maxEntries int, stored bool) ([]Draft, error) {
-	dec := jsontext.NewDecoder(r)
+	dec := decoders.Get().(*jsontext.Decoder)
+	dec.Reset(r)
+	defer func() {
+		dec.Reset(bytes.NewReader(nil)) // drop the reference to r
+		decoders.Put(dec)
+	}()
 	j := jdec{d: dec, stored: stored}
 	var drafts []Draft
 	if framing == FramingArray {
@@ -205,39 +215,40 @@ func (j *jdec) unknown(parent, name string) error {
 	return j.wrap(j.d.SkipValue(), parent)
 }
 
-// str reads a string member into *dst. JSON null leaves it empty.
-func (j *jdec) str(path string, dst *string) error {
+// str reads a string member into *dst. JSON null leaves it empty. The member's path is
+// parent.leaf; it is only put together when a problem needs it.
+func (j *jdec) str(parent, leaf string, dst *string) error {
 	switch j.d.PeekKind() {
 	case '"':
 		tok, err := j.d.ReadToken()
 		if err != nil {
-			return j.syntax(err, path)
+			return j.syntax(err, join(parent, leaf))
 		}
 		*dst = tok.String()
 		return nil
 	case 'n':
 		_, err := j.d.ReadToken()
-		return j.wrap(err, path)
+		return j.wrap(err, parent)
 	case 0:
 		_, err := j.d.ReadToken()
-		return j.syntax(err, path)
+		return j.syntax(err, join(parent, leaf))
 	}
-	j.problem(path, "must be a JSON string")
-	return j.wrap(j.d.SkipValue(), path)
+	j.problem(join(parent, leaf), "must be a JSON string")
+	return j.wrap(j.d.SkipValue(), parent)
 }
 
 func (j *jdec) entry(d *Draft) error {
 	present, err := j.object("", func(name string) error {
 		switch name {
 		case "logId":
-			return j.str("logId", &d.LogID)
+			return j.str("", "logId", &d.LogID)
 		case "system":
 			_, err := j.object("system", func(name string) error {
 				switch name {
 				case "systemId":
-					return j.str("system.systemId", &d.System.SystemID)
+					return j.str("system", "systemId", &d.System.SystemID)
 				case "systemName":
-					return j.str("system.systemName", &d.System.SystemName)
+					return j.str("system", "systemName", &d.System.SystemName)
 				}
 				return j.unknown("system", name)
 			})
@@ -247,15 +258,15 @@ func (j *jdec) entry(d *Draft) error {
 				a := &d.Activity
 				switch name {
 				case "activityType":
-					return j.str("activity.activityType", &a.ActivityType)
+					return j.str("activity", "activityType", &a.ActivityType)
 				case "activityLevel":
-					return j.str("activity.activityLevel", &a.ActivityLevel)
+					return j.str("activity", "activityLevel", &a.ActivityLevel)
 				case "activityArgs":
-					return j.str("activity.activityArgs", &a.ActivityArgs)
+					return j.str("activity", "activityArgs", &a.ActivityArgs)
 				case "startDate":
-					return j.str("activity.startDate", &a.StartDate)
+					return j.str("activity", "startDate", &a.StartDate)
 				case "purpose":
-					return j.str("activity.purpose", &a.Purpose)
+					return j.str("activity", "purpose", &a.Purpose)
 				}
 				return j.unknown("activity", name)
 			})
@@ -266,11 +277,11 @@ func (j *jdec) entry(d *Draft) error {
 			return j.resources(&d.Resources)
 		case "seq":
 			if j.stored {
-				return j.number("seq", &j.seq)
+				return j.number("", "seq", &j.seq)
 			}
 		case "receivedAt":
 			if j.stored {
-				return j.str("receivedAt", &j.receivedAt)
+				return j.str("", "receivedAt", &j.receivedAt)
 			}
 		}
 		return j.unknown("", name)
@@ -281,7 +292,8 @@ func (j *jdec) entry(d *Draft) error {
 	return err
 }
 
-func (j *jdec) number(path string, dst *int64) error {
+func (j *jdec) number(parent, leaf string, dst *int64) error {
+	path := join(parent, leaf)
 	if j.d.PeekKind() != '0' {
 		j.problem(path, "must be a number")
 		return j.wrap(j.d.SkipValue(), path)
@@ -302,9 +314,9 @@ func (j *jdec) user(u *DraftUser) error {
 	_, err := j.object("user", func(name string) error {
 		switch name {
 		case "userId":
-			return j.str("user.userId", &u.UserID)
+			return j.str("user", "userId", &u.UserID)
 		case "name":
-			return j.str("user.name", &u.Name)
+			return j.str("user", "name", &u.Name)
 		case "personId":
 			var ii DraftII
 			present, err := j.ii("user.personId", &ii)
@@ -313,9 +325,9 @@ func (j *jdec) user(u *DraftUser) error {
 			}
 			return err
 		case "assignment":
-			return j.str("user.assignment", &u.Assignment)
+			return j.str("user", "assignment", &u.Assignment)
 		case "title":
-			return j.str("user.title", &u.Title)
+			return j.str("user", "title", &u.Title)
 		case "careProvider":
 			return j.careProvider("user.careProvider", &u.CareProvider)
 		case "careUnit":
@@ -331,9 +343,9 @@ func (j *jdec) careProvider(path string, cp *DraftCareProvider) error {
 	_, err := j.object(path, func(name string) error {
 		switch name {
 		case "careProviderId":
-			return j.str(path+".careProviderId", &cp.CareProviderID)
+			return j.str(path, "careProviderId", &cp.CareProviderID)
 		case "careProviderName":
-			return j.str(path+".careProviderName", &cp.CareProviderName)
+			return j.str(path, "careProviderName", &cp.CareProviderName)
 		}
 		return j.unknown(path, name)
 	})
@@ -344,9 +356,9 @@ func (j *jdec) careUnit(path string, cu *DraftCareUnit) (bool, error) {
 	return j.object(path, func(name string) error {
 		switch name {
 		case "careUnitId":
-			return j.str(path+".careUnitId", &cu.CareUnitID)
+			return j.str(path, "careUnitId", &cu.CareUnitID)
 		case "careUnitName":
-			return j.str(path+".careUnitName", &cu.CareUnitName)
+			return j.str(path, "careUnitName", &cu.CareUnitName)
 		}
 		return j.unknown(path, name)
 	})
@@ -365,9 +377,9 @@ func (j *jdec) ii(path string, dst *DraftII) (bool, error) {
 	return j.object(path, func(name string) error {
 		switch name {
 		case "root":
-			return j.str(path+".root", &dst.Root)
+			return j.str(path, "root", &dst.Root)
 		case "extension":
-			return j.str(path+".extension", &dst.Extension)
+			return j.str(path, "extension", &dst.Extension)
 		}
 		return j.unknown(path, name)
 	})
@@ -413,21 +425,22 @@ func (j *jdec) resources(dst *[]DraftResource) error {
 		present, err := j.object(path, func(name string) error {
 			switch name {
 			case "resourceType":
-				return j.str(path+".resourceType", &r.ResourceType)
+				return j.str(path, "resourceType", &r.ResourceType)
 			case "patient":
 				var p DraftPatient
-				present, err := j.object(path+".patient", func(name string) error {
+				pp := path + ".patient"
+				present, err := j.object(pp, func(name string) error {
 					switch name {
 					case "patientId":
-						present, err := j.ii(path+".patient.patientId", &p.PatientID)
+						present, err := j.ii(pp+".patientId", &p.PatientID)
 						if err == nil && !present {
 							p.PatientID = DraftII{Plain: true} // reported as required by Validate
 						}
 						return err
 					case "patientName":
-						return j.str(path+".patient.patientName", &p.PatientName)
+						return j.str(pp, "patientName", &p.PatientName)
 					}
-					return j.unknown(path+".patient", name)
+					return j.unknown(pp, name)
 				})
 				if present {
 					if p.PatientID == (DraftII{}) {

@@ -1,6 +1,8 @@
 package ident
 
 import (
+	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -92,13 +94,26 @@ var (
 // reserve number. The zero value identifies nobody (IsZero).
 //
 // PersonIDs are comparable with == (equal numbers give equal values, so they work as map keys).
-// The number is held behind a unique.Handle, so even reflection-based printing of a struct that
-// holds a PersonID in an unexported field (where fmt cannot call Format) shows only a pointer.
+// Reflection-based printing of a struct that holds a PersonID in an unexported field (where fmt
+// cannot call Format) must not show the number either: a personnummer or samordningsnummer is
+// held as its 12 digits XOR a random per-process key, so such output shows noise, and a reserve
+// number sits behind a unique.Handle, which prints as a pointer. Parsing a personnummer
+// allocates nothing.
 type PersonID struct {
 	kind Kind
 	root string
-	ext  unique.Handle[string] // normalised: 12 digits for personnummer and samordningsnummer
+	num  uint64                // personnummer and samordningsnummer: the 12 digits ^ scramble
+	ext  unique.Handle[string] // reserve numbers: the extension as given
 }
+
+// scramble hides numbers from reflection; it never leaves the process.
+var scramble = func() uint64 {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	return binary.LittleEndian.Uint64(b[:]) | 1
+}()
 
 // ParsePersonID parses a personnummer or samordningsnummer as written by people and systems:
 //
@@ -187,10 +202,26 @@ func (p PersonID) Root() string { return p.root }
 // This is the explicit way to reveal the number; use it only where the number must leave the
 // process (storage, an authorised API response).
 func (p PersonID) Extension() string {
-	if p.kind == 0 {
-		return ""
+	switch p.kind {
+	case PersonalIdentityNumber, CoordinationNumber:
+		d := p.digits()
+		return string(d[:])
+	case ReserveNumber:
+		return p.ext.Value()
 	}
-	return p.ext.Value()
+	return ""
+}
+
+// AppendExtension appends Extension to dst without allocating.
+func (p PersonID) AppendExtension(dst []byte) []byte {
+	switch p.kind {
+	case PersonalIdentityNumber, CoordinationNumber:
+		d := p.digits()
+		return append(dst, d[:]...)
+	case ReserveNumber:
+		return append(dst, p.ext.Value()...)
+	}
+	return dst
 }
 
 // Formatted returns the number the way people write it: YYYYMMDD-NNNC for personnummer and
@@ -199,8 +230,8 @@ func (p PersonID) Extension() string {
 func (p PersonID) Formatted() string {
 	switch p.kind {
 	case PersonalIdentityNumber, CoordinationNumber:
-		e := p.ext.Value()
-		return e[:8] + "-" + e[8:]
+		d := p.digits()
+		return string(d[:8]) + "-" + string(d[8:])
 	}
 	return p.Extension()
 }
@@ -212,8 +243,8 @@ func (p PersonID) BirthDate() (time.Time, bool) {
 	if p.kind != PersonalIdentityNumber && p.kind != CoordinationNumber {
 		return time.Time{}, false
 	}
-	e := p.ext.Value()
-	y, m, d := atoi(e[0:4]), atoi(e[4:6]), atoi(e[6:8])
+	e := p.digits()
+	y, m, d := atoiBytes(e[0:4]), atoiBytes(e[4:6]), atoiBytes(e[6:8])
 	if p.kind == CoordinationNumber {
 		d -= 60
 	}
@@ -231,11 +262,7 @@ func (p PersonID) Key() int64 {
 	if p.kind != PersonalIdentityNumber && p.kind != CoordinationNumber {
 		return 0
 	}
-	n, err := strconv.ParseInt(p.ext.Value(), 10, 64)
-	if err != nil {
-		return 0 // unreachable: the extension is always 12 digits
-	}
-	return n
+	return int64(p.num ^ scramble)
 }
 
 // Equal reports whether p and o identify the same number under the same root. It is the same
@@ -310,8 +337,8 @@ func fillCentury(full *[12]byte, d string, sep byte, ref time.Time) error {
 
 // fromDigits validates the normalised 12 digits and builds the PersonID.
 func fromDigits(full [12]byte) (PersonID, error) {
-	s := string(full[:])
-	year, month, day := atoi(s[0:4]), atoi(s[4:6]), atoi(s[6:8])
+	s := full[:]
+	year, month, day := atoiBytes(s[0:4]), atoiBytes(s[4:6]), atoiBytes(s[6:8])
 	kind, root := PersonalIdentityNumber, OIDPersonalIdentityNumber
 	if day > 60 {
 		kind, root = CoordinationNumber, OIDCoordinationNumber
@@ -321,10 +348,44 @@ func fromDigits(full [12]byte) (PersonID, error) {
 	if year < 1 || month < 1 || month > 12 || day < 1 || day > daysIn(year, month) {
 		return PersonID{}, ErrDate
 	}
-	if int(s[11]-'0') != luhn(s[2:11]) {
+	if int(s[11]-'0') != luhnBytes(s[2:11]) {
 		return PersonID{}, ErrChecksum
 	}
-	return PersonID{kind: kind, root: root, ext: unique.Make(s)}, nil
+	return PersonID{kind: kind, root: root, num: uint64(atoiBytes(s)) ^ scramble}, nil
+}
+
+func atoiBytes(s []byte) int {
+	n := 0
+	for _, c := range s {
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+func luhnBytes(d []byte) int {
+	sum := 0
+	for i, c := range d {
+		v := int(c - '0')
+		if i%2 == 0 {
+			v *= 2
+			if v > 9 {
+				v -= 9
+			}
+		}
+		sum += v
+	}
+	return (10 - sum%10) % 10
+}
+
+// digits returns the 12 digits of a personnummer or samordningsnummer.
+func (p PersonID) digits() [12]byte {
+	var d [12]byte
+	n := p.num ^ scramble
+	for i := 11; i >= 0; i-- {
+		d[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return d
 }
 
 // luhn returns the check digit of the ASCII digits d with weights 2,1,2,… from the left

@@ -156,6 +156,7 @@ func (s *Store) compactOnce() (bool, error) {
 			return true, err // the run is obsolete and will be dropped on the next open
 		}
 	}
+	s.merges.Add(1)
 	s.log.Debug("merged index runs", "runs", len(old), "level", level, "entries", hi-lo+1, "took", time.Since(start))
 	return true, nil
 }

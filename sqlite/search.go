@@ -458,14 +458,14 @@ func (s *Store) Export(ctx context.Context, q accesslog.Query, fn func(*accesslo
 func (s *Store) Get(ctx context.Context, logID string) (accesslog.Stored, error) {
 	s.readers.RLock()
 	defer s.readers.RUnlock()
-	r, found, err := s.findLogID(ctx, s.view.Load(), logID, runindex.HashLogID(logID), false)
+	found, err := s.lookupLogIDs(ctx, s.view.Load(), []string{logID}, []int64{runindex.HashLogID(logID)}, false)
 	if err != nil {
 		return accesslog.Stored{}, err
 	}
-	if !found {
+	if found[0] == nil {
 		return accesslog.Stored{}, vakt.Errorf(vakt.CodeNotFound, "no entry with that logId")
 	}
-	return r.stored()
+	return found[0].stored()
 }
 
 // startDateOf reads activity.startDate (µs) of a stored entry from its row, for cursors.

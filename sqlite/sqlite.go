@@ -211,3 +211,9 @@ func isForeignKeyViolation(err error) bool {
 	var se sqlite3.Error
 	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintForeignKey
 }
+
+// OpenRaw opens a plain SQLite database with the durability settings of vakt's own stores (WAL,
+// synchronous=FULL) and the same page cache as a store's writer, for benchmark baselines.
+func OpenRaw(path string) (*sql.DB, error) {
+	return openDB(path, connConfig{maxConns: 1, cacheKiB: 65536})
+}

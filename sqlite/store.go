@@ -102,6 +102,33 @@ type Store struct {
 
 	compact chan struct{}
 	failed  atomic.Pointer[error] // set when the writer hit an error it cannot recover from
+
+	commits     atomic.Int64 // group commits
+	commitNanos atomic.Int64 // time spent in them
+	merges      atomic.Int64
+}
+
+// Internals describes a store's inner workings for metrics.
+type Internals struct {
+	Entries       int64   // last sequence number
+	Runs          int     // live index runs
+	TailEntries   int     // entries indexed in memory only
+	Commits       int64   // group commits since open
+	CommitSeconds float64 // time spent committing since open
+	Merges        int64   // run merges since open
+}
+
+// Internals reports the store's inner state.
+func (s *Store) Internals() Internals {
+	v := s.view.Load()
+	return Internals{
+		Entries:       v.tailLo + int64(len(v.tail)) - 1,
+		Runs:          len(v.runs),
+		TailEntries:   len(v.tail),
+		Commits:       s.commits.Load(),
+		CommitSeconds: float64(s.commitNanos.Load()) / 1e9,
+		Merges:        s.merges.Load(),
+	}
 }
 
 // view is what a reader sees: live runs in seq order, then the tail.

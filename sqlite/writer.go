@@ -114,6 +114,15 @@ func (s *Store) commitGroup(group []*appendReq) {
 		}
 		r.res = make([]accesslog.AppendResult, len(r.batch))
 		mark, seqMark := len(rows), seq
+		ids := make([]string, len(r.batch))
+		for i := range r.batch {
+			ids[i] = r.batch[i].Entry.LogID
+		}
+		known, err := s.lookupLogIDs(r.ctx, s.view.Load(), ids, r.hashes, true)
+		if err != nil {
+			r.err, r.res = err, nil
+			continue
+		}
 		for i := range r.batch {
 			p := &r.batch[i]
 			id := p.Entry.LogID
@@ -125,12 +134,7 @@ func (s *Store) commitGroup(group []*appendReq) {
 				r.err = conflict(i, id)
 				break
 			}
-			stored, found, err := s.findLogID(r.ctx, s.view.Load(), id, r.hashes[i], true)
-			if err != nil {
-				r.err = err
-				break
-			}
-			if found {
+			if stored := known[i]; stored != nil {
 				if bytes.Equal(stored.head, p.Head()) && bytes.Equal(stored.actor, p.Actor()) {
 					r.res[i] = accesslog.AppendResult{Seq: stored.seq, Duplicate: true}
 					continue
@@ -172,7 +176,11 @@ func (s *Store) commitGroup(group []*appendReq) {
 		s.dict.dropPending()
 		return
 	}
-	if err := s.writeRows(rows, received); err != nil {
+	start := time.Now()
+	err := s.writeRows(rows, received)
+	s.commits.Add(1)
+	s.commitNanos.Add(int64(time.Since(start)))
+	if err != nil {
 		s.dict.dropPending()
 		for _, r := range group {
 			if r.err == nil {
@@ -266,60 +274,82 @@ func (r *storedRow) stored() (accesslog.Stored, error) {
 	return accesslog.Stored{Seq: r.seq, ReceivedAt: time.UnixMicro(r.received).UTC(), JSON: js}, nil
 }
 
-// findLogID returns the stored entry with logID. The writer passes fromWriter to use its hash
-// map of the tail; readers scan the tail of their view instead. The caller holds s.readers.
-func (s *Store) findLogID(ctx context.Context, v *view, logID string, h int64, fromWriter bool) (storedRow, bool, error) {
+// lookupLogIDs returns, for each logId, its stored row or nil. The writer passes fromWriter to
+// use its hash map of the tail; readers scan the tail of their view instead. All candidate rows
+// are read in one statement. The caller holds s.readers.
+func (s *Store) lookupLogIDs(ctx context.Context, v *view, ids []string, hashes []int64, fromWriter bool) ([]*storedRow, error) {
+	out := make([]*storedRow, len(ids))
 	var cands []int64
+	owners := map[int64][]int{} // candidate seq → indexes of ids it may belong to
+	addCand := func(seq int64, i int) {
+		if len(owners[seq]) == 0 {
+			cands = append(cands, seq)
+		}
+		owners[seq] = append(owners[seq], i)
+	}
+	var tailByHash map[int64][]int64
 	if fromWriter {
-		cands = append(cands, s.tailByHash[h]...)
-	} else {
+		tailByHash = s.tailByHash
+	} else if len(v.tail) > 0 {
+		want := make(map[int64]bool, len(hashes))
+		for _, h := range hashes {
+			want[h] = true
+		}
+		tailByHash = map[int64][]int64{}
 		for i := range v.tail {
-			if v.tail[i].logHash == h {
-				cands = append(cands, v.tail[i].seq)
+			if h := v.tail[i].logHash; want[h] {
+				tailByHash[h] = append(tailByHash[h], v.tail[i].seq)
 			}
 		}
 	}
-	for _, r := range v.runs {
-		if !r.bloom.MayContain(h) {
-			continue
+	for i, h := range hashes {
+		for _, seq := range tailByHash[h] {
+			addCand(seq, i)
 		}
-		it := newRunIter(s, r, kindLogID, h, bounds{lo: runindex.Posting{Key: h, TS: minInt64}, hi: runindex.Posting{Key: h, TS: maxInt64, Seq: maxInt64}})
-		for {
-			c, ok, err := it.next(ctx)
-			if err != nil {
-				return storedRow{}, false, err
+		for _, r := range v.runs {
+			if !r.bloom.MayContain(h) {
+				continue
 			}
-			if !ok {
-				break
+			it := newRunIter(s, r, kindLogID, h, bounds{lo: runindex.Posting{Key: h, TS: minInt64}, hi: runindex.Posting{Key: h, TS: maxInt64, Seq: maxInt64}})
+			for {
+				c, ok, err := it.next(ctx)
+				if err != nil {
+					return nil, err
+				}
+				if !ok {
+					break
+				}
+				addCand(c.Seq, i)
 			}
-			cands = append(cands, c.Seq)
 		}
 	}
 	if len(cands) == 0 {
-		return storedRow{}, false, nil
+		return out, nil
 	}
 	rows, err := s.rdb.QueryContext(ctx, `SELECT seq, received, actor, head FROM entries WHERE seq IN (SELECT value FROM json_each(?))`, seqList(cands))
 	if err != nil {
-		return storedRow{}, false, translate(err, "read entries")
+		return nil, translate(err, "read entries")
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var r storedRow
+		r := &storedRow{}
 		var actorID int64
 		if err := rows.Scan(&r.seq, &r.received, &actorID, &r.head); err != nil {
-			return storedRow{}, false, translate(err, "read entries")
+			return nil, translate(err, "read entries")
 		}
-		if !accesslog.HasLogID(r.head, logID) {
-			continue
+		for _, i := range owners[r.seq] {
+			if out[i] != nil || !accesslog.HasLogID(r.head, ids[i]) {
+				continue
+			}
+			a, ok := s.dict.actor(actorID)
+			if !ok {
+				return nil, fmt.Errorf("sqlite: entry %d names unknown actor %d", r.seq, actorID)
+			}
+			r.actor = a.json
+			out[i] = r
 		}
-		a, ok := s.dict.actor(actorID)
-		if !ok {
-			return storedRow{}, false, fmt.Errorf("sqlite: entry %d names unknown actor %d", r.seq, actorID)
-		}
-		r.actor = a.json
-		return r, true, nil
 	}
-	return storedRow{}, false, translate(rows.Err(), "read entries")
+	return out, translate(rows.Err(), "read entries")
 }
 
 const (

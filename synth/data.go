@@ -352,17 +352,16 @@ var (
 // systemTemplate describes a producing system and which optional elements it fills in: the
 // systems differ, so about half of the entries carry names and half only identifiers.
 type systemTemplate struct {
-	local         string // local part of its HSA-id
-	name          string
-	userName      bool // user.name
-	title         bool // user.title
-	assignment    bool // user.assignment
-	providerName  bool // user.careProvider.careProviderName
-	unitName      bool // user.careUnit.careUnitName
-	patientName   bool // resources[].patient.patientName
-	resourceNames bool // resources[].careProvider.careProviderName and careUnit.careUnitName
-	userPersonID  bool // user.personId
-	portal        bool // patient-facing e-services: used next to a unit's journal system
+	local        string // local part of its HSA-id
+	name         string
+	userName     bool // user.name
+	title        bool // user.title
+	assignment   bool // user.assignment
+	providerName bool // user.careProvider.careProviderName
+	unitName     bool // user.careUnit.careUnitName
+	patientName  bool // resources[].patient.patientName
+	userPersonID bool // user.personId
+	portal       bool // patient-facing e-services: used next to a unit's journal system
 }
 
 var systemTemplates = [MaxSystems]systemTemplate{

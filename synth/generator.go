@@ -24,8 +24,7 @@ type Generator struct {
 	portal  int   // index of the patient e-services system, -1 if none
 
 	labUnits, radiologyUnits []int32
-	provider                 accesslog.CareProvider // with name, for users
-	resProvider              [2]accesslog.CareProvider
+	providers                [2]accesslog.CareProvider // the care provider without and with its name
 
 	// Time: the period cut into hour buckets weighted by the units' working-time profiles.
 	buckets []bucket
@@ -62,7 +61,7 @@ const (
 	msec          = int64(time.Millisecond) // startDate precision
 	hourNs        = int64(time.Hour)        // bucket length
 	sessionCont   = 60                      // percent of entries that try to continue a session
-	outsideShare  = 800                     // per 10 000 new sessions: patient from anywhere
+	outsideShare  = 800                     // per 10 000 new sessions: patient from anywhere (own and relative included)
 	ownShare      = 3                       // per 10 000 new sessions: the user's own record
 	relativeShare = 8                       // per 10 000 new sessions: a household member's
 	twoPatients   = 5                       // per 1 000 entries: a second patient
@@ -89,8 +88,7 @@ func New(cfg Config) (*Generator, error) {
 		rem:      1,
 		portal:   -1,
 	}
-	g.provider = accesslog.CareProvider{ID: cfg.CareProvider, Name: cfg.CareProviderName}
-	g.resProvider = [2]accesslog.CareProvider{{ID: cfg.CareProvider}, g.provider}
+	g.providers = [2]accesslog.CareProvider{{ID: cfg.CareProvider}, {ID: cfg.CareProvider, Name: cfg.CareProviderName}}
 
 	plans, areas := planUnits(setup, cfg.Units)
 	g.persons, g.meta = makePopulation(setup, &cfg, areas)
@@ -147,7 +145,6 @@ func (g *Generator) makeUnits(rng *rand.Rand, ids *idMaker, plans []unitPlan) {
 			u.system = j[len(j)-1]
 		}
 		u.System = g.systems[u.system].sys.ID
-		u.careUnit = accesslog.CareUnit{ID: u.HSAID, Name: u.Name}
 		switch p.kind {
 		case kindLab:
 			g.labUnits = append(g.labUnits, int32(i))
@@ -517,9 +514,9 @@ func (g *Generator) entry(s *session, off int64) accesslog.Entry {
 	if sys.userPersonID {
 		us.PersonID = st.PersonID
 	}
-	us.CareProvider = g.resProvider[0]
+	us.CareProvider = g.providers[0]
 	if sys.providerName {
-		us.CareProvider = g.resProvider[1]
+		us.CareProvider = g.providers[1]
 	}
 	us.CareUnit.ID = u.HSAID
 	if sys.unitName {
@@ -593,14 +590,8 @@ func (g *Generator) entry(s *session, off int64) accesslog.Entry {
 		if sys.patientName && !m.protected {
 			r.Patient.Name = m.name
 		}
-		cu := g.resourceUnit(u, t)
-		if sys.resourceNames {
-			r.CareProvider = g.resProvider[1]
-			r.CareUnit = cu.careUnit
-		} else {
-			r.CareProvider = g.resProvider[0]
-			r.CareUnit.ID = cu.HSAID
-		}
+		r.CareProvider = g.providers[0]
+		r.CareUnit.ID = g.resourceUnit(u, t).HSAID
 	}
 	e.Resources = res
 	return e

@@ -37,12 +37,11 @@ type StaffMember struct {
 // unit is the generator's view of a care unit.
 type unit struct {
 	Unit
-	kind     unitKind
-	area     int     // the area of a primary-care unit; -1 for hospital units
-	weight   float64 // relative access volume
-	staffW   float64 // relative staff size
-	system   int     // index of the journal system
-	careUnit accesslog.CareUnit
+	kind   unitKind
+	area   int     // the area of a primary-care unit; -1 for hospital units
+	weight float64 // relative access volume
+	staffW float64 // relative staff size
+	system int     // index of the journal system
 
 	catchment []int32    // patients, most accessed first
 	zipf      *rand.Zipf // rank in catchment; nil for a catchment of one

@@ -170,8 +170,8 @@ func (b *popBuilder) household(hh, size int, town string, area int) {
 	first := int32(len(b.persons))
 	for j := 0; j < size; j++ {
 		name := family
-		if j > 0 && j < 2 && size <= 2 && rng.IntN(100) < 30 || j == 1 && size > 2 && rng.IntN(100) < 20 {
-			name = familyNames[skewedIndex(rng, len(familyNames))] // kept their own name
+		if j == 1 && rng.IntN(100) < 25 { // a partner (or a child of a single parent) with another name
+			name = familyNames[skewedIndex(rng, len(familyNames))]
 		}
 		b.person(hh, first, size, ages[j], female[j], name, address, protected)
 	}

@@ -446,8 +446,10 @@ func TestDistributions(t *testing.T) {
 		catchment[u.HSAID] = set
 	}
 	staffPerson := map[ident.HSAID]ident.PersonID{}
+	staffUnits := map[ident.HSAID][]ident.HSAID{}
 	for _, s := range g.Staff() {
 		staffPerson[s.HSAID] = s.PersonID
+		staffUnits[s.HSAID] = s.Units
 	}
 	var (
 		n                                    float64
@@ -491,6 +493,9 @@ func TestDistributions(t *testing.T) {
 		}
 		for _, p := range patients {
 			perPatient[p]++
+		}
+		if !slices.Contains(staffUnits[e.User.ID], e.User.CareUnit.ID) {
+			t.Fatal("user acts for a unit they do not work at")
 		}
 		if patients[0] == staffPerson[e.User.ID] {
 			own++
@@ -661,5 +666,32 @@ func BenchmarkWriteNDJSON(b *testing.B) {
 	b.ResetTimer()
 	if _, err := synth.WriteNDJSON(io.Discard, g); err != nil {
 		b.Fatal(err)
+	}
+}
+
+func TestExtremeConfigs(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  synth.Config
+	}{
+		{"tiniest", synth.Config{CareProvider: provider, Entries: 300, Persons: 4, Staff: 1, Units: 1, Systems: 1}},
+		{"a few", synth.Config{CareProvider: provider, Entries: 300, Persons: 40, Staff: 10, Units: 7, Systems: 2}},
+		{"many units", synth.Config{CareProvider: provider, Entries: 3000, Persons: 20_000, Staff: synth.MaxUnits, Units: synth.MaxUnits}},
+		{"ten years", synth.Config{CareProvider: provider, Entries: 3000, Persons: 1000, Staff: 20, Units: 5, Days: synth.MaxDays}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := mustNew(t, tt.cfg)
+			for _, e := range all(g) {
+				c := accesslog.Prepare(e).Content
+				d, err := accesslog.DecodeDrafts(bytes.NewReader(c), accesslog.FramingNDJSON, 1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, probs := d[0].Validate(0, accesslog.ValidateOptions{}); len(probs) > 0 {
+					t.Fatalf("%v\n%s", probs, c)
+				}
+			}
+		})
 	}
 }

@@ -1,0 +1,272 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"runtime"
+	"path/filepath"
+	"runtime/pprof"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/vakt/vakt/accesslog"
+	"github.com/vakt/vakt/ident"
+	"github.com/vakt/vakt/sqlite"
+)
+
+// IngestConfig configures the ingest benchmark.
+type IngestConfig struct {
+	Entries     int    // entries per run
+	Batch       int    // entries per request or Append
+	Concurrency int    // requests in flight
+	Seed        uint64 // synthetic data seed
+	Dir         string // where the runs keep their databases (a fresh subdirectory each)
+	Baselines   bool   // also run the bare engine and raw SQLite
+	Start       StartServer
+	Log         io.Writer // progress
+	CPUProfile  io.Writer // if set, a CPU profile of the timed HTTP run only
+}
+
+// Ingest measures durable ingest through HTTP and, in the same run on the same rows, the
+// baselines: the bare storage engine (sqlite.Store.Append, no HTTP, no JSON decoding, no
+// validation) and raw SQLite inserts with conventional B-tree indexes (logId unique, patient,
+// user, care unit), WAL and synchronous=FULL, batch rows per transaction.
+func Ingest(ctx context.Context, cfg IngestConfig) (*Report, error) {
+	cp := ident.HSAID("SE2321000016-0001")
+	fmt.Fprintf(cfg.Log, "generating %d entries...\n", cfg.Entries)
+	bodies, avg, err := generateBodies(cfg.Entries, 30, cfg.Batch, cfg.Seed, cp)
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{Title: fmt.Sprintf("Ingest: %d entries (avg %d bytes), batches of %d, %d in flight, durable on acknowledge",
+		cfg.Entries, avg, cfg.Batch, cfg.Concurrency)}
+	rep.Add("machine", "%s", Machine())
+
+	fmt.Fprintln(cfg.Log, "run: HTTP (POST /api/v1/logs, NDJSON)")
+	runtime.GC()
+	httpRate, httpBytes, lat, err := ingestHTTP(ctx, cfg, bodies, cp)
+	if err != nil {
+		return nil, err
+	}
+	rep.Add("HTTP API", "%8.0f entries/s   batch latency %s", httpRate, lat)
+	rep.Add("  bytes on disk per entry", "%8.0f (entries and indexes, after checkpoint)", float64(httpBytes)/float64(cfg.Entries))
+	if !cfg.Baselines {
+		return rep, nil
+	}
+	fmt.Fprintln(cfg.Log, "preparing the same rows for the runs without HTTP...")
+	pend, err := pendingsFrom(bodies)
+	if err != nil {
+		return nil, err
+	}
+	bodies = nil
+	runtime.GC()
+	fmt.Fprintln(cfg.Log, "run: bare engine (sqlite.Store.Append)")
+	bareRate, err := ingestBare(ctx, cfg, pend)
+	if err != nil {
+		return nil, err
+	}
+	rep.Add("bare engine", "%8.0f entries/s   (same rows, same indexes, same durability, no HTTP)", bareRate)
+	fmt.Fprintln(cfg.Log, "run: raw SQLite with B-tree indexes")
+	rawRate, rawBytes, err := ingestRawSQLite(ctx, cfg, pend)
+	if err != nil {
+		return nil, err
+	}
+	rep.Add("raw SQLite, B-tree indexes", "%8.0f entries/s   %.0f bytes/entry (logId unique + patient, user, unit indexes; WAL, synchronous=FULL)", rawRate, float64(rawBytes)/float64(cfg.Entries))
+	fmt.Fprintln(cfg.Log, "run: raw SQLite without indexes")
+	floorRate, _, err := ingestRawSQLiteNoIndex(ctx, cfg, pend)
+	if err != nil {
+		return nil, err
+	}
+	rep.Add("raw SQLite, no index", "%8.0f entries/s   (append only: the floor of the disk path)", floorRate)
+	rep.Add("HTTP / bare engine", "%8.2f", httpRate/bareRate)
+	rep.Add("HTTP / raw SQLite B-tree", "%8.2f", httpRate/rawRate)
+	return rep, nil
+}
+
+func freshDir(base, name string) (string, error) {
+	dir := filepath.Join(base, name)
+	if err := os.RemoveAll(dir); err != nil {
+		return "", err
+	}
+	return dir, os.MkdirAll(dir, 0o700)
+}
+
+func ingestHTTP(ctx context.Context, cfg IngestConfig, bodies [][]byte, cp ident.HSAID) (float64, int64, latencies, error) {
+	dir, err := freshDir(cfg.Dir, "http")
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	srv, err := cfg.Start(ctx, dir, cp)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: cfg.Concurrency, DisableCompression: true}}
+	var next atomic.Int64
+	var mu sync.Mutex
+	var lat latencies
+	var firstErr error
+	var wg sync.WaitGroup
+	if cfg.CPUProfile != nil {
+		if err := pprof.StartCPUProfile(cfg.CPUProfile); err != nil {
+			return 0, 0, nil, err
+		}
+	}
+	start := time.Now()
+	for range cfg.Concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(bodies) {
+					return
+				}
+				t := time.Now()
+				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/api/v1/logs", bytes.NewReader(bodies[i]))
+				req.Header.Set("Content-Type", "application/x-ndjson")
+				req.Header.Set("Authorization", "Bearer "+srv.WriterToken)
+				resp, err := client.Do(req)
+				if err == nil {
+					var res struct{ Accepted int }
+					b, _ := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusCreated || json.Unmarshal(b, &res) != nil || res.Accepted != strings.Count(string(bodies[i]), "\n") {
+						err = fmt.Errorf("batch %d: status %d: %s", i, resp.StatusCode, b)
+					}
+				}
+				d := time.Since(t)
+				mu.Lock()
+				lat = append(lat, d)
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
+				if err != nil {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if cfg.CPUProfile != nil {
+		pprof.StopCPUProfile()
+	}
+	if firstErr != nil {
+		srv.Stop()
+		return 0, 0, nil, firstErr
+	}
+	if err := srv.Stop(); err != nil {
+		return 0, 0, nil, err
+	}
+	return float64(cfg.Entries) / elapsed.Seconds(), dirSize(filepath.Join(dir, "tenants")), lat, nil
+}
+
+func ingestBare(ctx context.Context, cfg IngestConfig, pend [][]accesslog.Pending) (float64, error) {
+	dir, err := freshDir(cfg.Dir, "bare")
+	if err != nil {
+		return 0, err
+	}
+	st, err := sqlite.OpenStore(ctx, filepath.Join(dir, "bare.db"), sqlite.Options{})
+	if err != nil {
+		return 0, err
+	}
+	defer st.Close()
+	var next atomic.Int64
+	var firstErr atomic.Pointer[error]
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range cfg.Concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(pend) {
+					return
+				}
+				if _, err := st.Append(ctx, pend[i]); err != nil {
+					firstErr.Store(&err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if p := firstErr.Load(); p != nil {
+		return 0, *p
+	}
+	return float64(cfg.Entries) / elapsed.Seconds(), nil
+}
+
+func ingestRawSQLite(ctx context.Context, cfg IngestConfig, pend [][]accesslog.Pending) (float64, int64, error) {
+	return rawInsert(ctx, cfg, pend, "raw", `
+CREATE TABLE entries(seq INTEGER PRIMARY KEY, logid TEXT NOT NULL UNIQUE, patient INTEGER, user_id TEXT, unit_id TEXT, ts INTEGER, body BLOB);
+CREATE INDEX entries_patient ON entries(patient, ts);
+CREATE INDEX entries_user ON entries(user_id, ts);
+CREATE INDEX entries_unit ON entries(unit_id, ts);`)
+}
+
+func ingestRawSQLiteNoIndex(ctx context.Context, cfg IngestConfig, pend [][]accesslog.Pending) (float64, int64, error) {
+	return rawInsert(ctx, cfg, pend, "raw-noindex", `
+CREATE TABLE entries(seq INTEGER PRIMARY KEY, logid TEXT NOT NULL, patient INTEGER, user_id TEXT, unit_id TEXT, ts INTEGER, body BLOB);`)
+}
+
+// rawInsert inserts the same rows into a plain SQLite table: the entry's canonical JSON and the
+// keys the service indexes, one transaction per batch.
+func rawInsert(ctx context.Context, cfg IngestConfig, pend [][]accesslog.Pending, name, schema string) (float64, int64, error) {
+	dir, err := freshDir(cfg.Dir, name)
+	if err != nil {
+		return 0, 0, err
+	}
+	db, err := sqlite.OpenRaw(filepath.Join(dir, name+".db"))
+	if err != nil {
+		return 0, 0, err
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, schema); err != nil {
+		return 0, 0, err
+	}
+	start := time.Now()
+	for _, batch := range pend {
+		if err := rawBatch(ctx, db, batch); err != nil {
+			return 0, 0, err
+		}
+	}
+	elapsed := time.Since(start)
+	db.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
+	return float64(cfg.Entries) / elapsed.Seconds(), dirSize(dir), nil
+}
+
+func rawBatch(ctx context.Context, db *sql.DB, batch []accesslog.Pending) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	st, err := tx.PrepareContext(ctx, `INSERT INTO entries(logid, patient, user_id, unit_id, ts, body) VALUES (?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	for i := range batch {
+		e := &batch[i].Entry
+		var patient int64
+		if ps := e.Patients(); len(ps) > 0 {
+			patient = ps[0].Key()
+		}
+		if _, err := st.ExecContext(ctx, e.LogID, patient, string(e.User.ID), string(e.User.CareUnit.ID),
+			e.Activity.StartDate.UnixMicro(), batch[i].Content); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}

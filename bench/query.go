@@ -1,0 +1,301 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/vakt/vakt/accesslog"
+	"github.com/vakt/vakt/ident"
+	"github.com/vakt/vakt/sqlite"
+	"github.com/vakt/vakt/synth"
+)
+
+// QueryConfig configures the query benchmark.
+type QueryConfig struct {
+	Entries int    // dataset size
+	Days    int    // period the dataset spans
+	Persons int    // population
+	Queries int    // queries per kind
+	Seed    uint64 // synthetic data seed
+	Dir     string // datasets are built once under Dir and reused
+	Start   StartServer
+	Log     io.Writer
+}
+
+// targets are the people queried: patients and staff drawn from the entries themselves, so a
+// busy patient is queried as often as reviewers would meet one.
+type targets struct {
+	Patients []string    `json:"patients"` // 12-digit numbers
+	Users    []string    `json:"users"`
+	Start    time.Time   `json:"start"`
+	Days     int         `json:"days"`
+	Entries  int         `json:"entries"`
+	Created  time.Time   `json:"created"`
+	Build    json.Number `json:"buildSeconds"`
+}
+
+// Query measures patient histories and staff-member months at a dataset of cfg.Entries entries,
+// through the API and directly against the store.
+func Query(ctx context.Context, cfg QueryConfig) (*Report, error) {
+	cp := ident.HSAID("SE2321000016-0001")
+	dataDir := filepath.Join(cfg.Dir, fmt.Sprintf("query-%d-%dd-%dp-seed%d", cfg.Entries, cfg.Days, cfg.Persons, cfg.Seed))
+	tg, err := buildDataset(ctx, cfg, dataDir, cp)
+	if err != nil {
+		return nil, err
+	}
+	storePath := filepath.Join(dataDir, "tenants", "bench.db")
+	rep := &Report{Title: fmt.Sprintf("Query: %d entries over %d days, %d persons", tg.Entries, tg.Days, cfg.Persons)}
+	rep.Add("machine", "%s", Machine())
+	rep.Add("dataset build", "%s s (bare engine, includes generation)", tg.Build)
+	var size int64
+	for _, suffix := range []string{"", "-wal"} {
+		if fi, err := os.Stat(storePath + suffix); err == nil {
+			size += fi.Size()
+		}
+	}
+	rep.Add("bytes on disk per entry", "%.0f (entries and all indexes)", float64(size)/float64(tg.Entries))
+
+	r := rand.New(rand.NewPCG(cfg.Seed, 99))
+	type job struct {
+		name string
+		q    accesslog.Query
+	}
+	var patientQs, patientPage, userQs []accesslog.Query
+	for range cfg.Queries {
+		pid, err := ident.ParsePersonID(tg.Patients[r.IntN(len(tg.Patients))], time.Now())
+		if err != nil {
+			return nil, err
+		}
+		patientQs = append(patientQs, accesslog.Query{PatientID: pid, Limit: accesslog.MaxLimit})
+		patientPage = append(patientPage, accesslog.Query{PatientID: pid, Limit: accesslog.DefaultLimit})
+		from := tg.Start.AddDate(0, 0, r.IntN(max(tg.Days-30, 1)))
+		u, _ := ident.ParseHSAID(tg.Users[r.IntN(len(tg.Users))])
+		userQs = append(userQs, accesslog.Query{UserID: u, From: from, To: from.AddDate(0, 1, 0), Limit: accesslog.MaxLimit})
+	}
+
+	fmt.Fprintln(cfg.Log, "querying through the API...")
+	srv, err := cfg.Start(ctx, dataDir, cp)
+	if err != nil {
+		return nil, err
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
+	api := func(q accesslog.Query) (int, error) { return apiHistory(ctx, client, srv, q) }
+	warm(api, patientQs[:min(200, len(patientQs))])
+	pl, pn, err := measure(api, patientQs)
+	if err != nil {
+		srv.Stop()
+		return nil, err
+	}
+	fl, _, err := measure(api, patientPage)
+	if err != nil {
+		srv.Stop()
+		return nil, err
+	}
+	ul, un, err := measure(api, userQs)
+	if err != nil {
+		srv.Stop()
+		return nil, err
+	}
+	if err := srv.Stop(); err != nil {
+		return nil, err
+	}
+	rep.Add("API patient history, all entries", "%s  mean %.0f entries", pl, pn)
+	rep.Add("API patient history, first page (100)", "%s", fl)
+	rep.Add("API staff member, one month, all", "%s  mean %.0f entries", ul, un)
+
+	fmt.Fprintln(cfg.Log, "querying the store directly...")
+	st, err := sqlite.OpenStore(ctx, storePath, sqlite.Options{})
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	direct := func(q accesslog.Query) (int, error) {
+		n := 0
+		for {
+			p, err := st.Search(ctx, q)
+			if err != nil {
+				return n, err
+			}
+			n += len(p.Entries)
+			if p.Next.IsZero() {
+				return n, nil
+			}
+			q.After = p.Next
+		}
+	}
+	warm(direct, patientQs[:min(200, len(patientQs))])
+	dpl, _, err := measure(direct, patientQs)
+	if err != nil {
+		return nil, err
+	}
+	dul, _, err := measure(direct, userQs)
+	if err != nil {
+		return nil, err
+	}
+	rep.Add("store patient history, all entries", "%s  (no HTTP, no JSON)", dpl)
+	rep.Add("store staff member, one month, all", "%s", dul)
+	return rep, nil
+}
+
+func warm(fn func(accesslog.Query) (int, error), qs []accesslog.Query) {
+	for _, q := range qs {
+		fn(q)
+	}
+}
+
+func measure(fn func(accesslog.Query) (int, error), qs []accesslog.Query) (latencies, float64, error) {
+	var lat latencies
+	total := 0
+	for _, q := range qs {
+		t := time.Now()
+		n, err := fn(q)
+		if err != nil {
+			return nil, 0, err
+		}
+		lat = append(lat, time.Since(t))
+		total += n
+	}
+	return lat, float64(total) / float64(len(qs)), nil
+}
+
+type apiQuery struct {
+	PatientID string `json:"patientId,omitempty"`
+	UserID    string `json:"userId,omitempty"`
+	From      string `json:"from,omitempty"`
+	To        string `json:"to,omitempty"`
+	Limit     int    `json:"limit,omitempty"`
+	Cursor    string `json:"cursor,omitempty"`
+}
+
+// apiHistory follows cursors through every page of q and returns the number of entries.
+func apiHistory(ctx context.Context, c *http.Client, srv *Server, q accesslog.Query) (int, error) {
+	aq := apiQuery{UserID: string(q.UserID), Limit: q.Limit}
+	if !q.PatientID.IsZero() {
+		aq.PatientID = q.PatientID.Extension()
+	}
+	if !q.From.IsZero() {
+		aq.From, aq.To = q.From.Format(time.RFC3339), q.To.Format(time.RFC3339)
+	}
+	n := 0
+	for {
+		body, _ := json.Marshal(aq)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/api/v1/logs/search", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+srv.ReaderToken)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := c.Do(req)
+		if err != nil {
+			return n, err
+		}
+		var page struct {
+			Entries    []json.RawMessage `json:"entries"`
+			NextCursor string            `json:"nextCursor"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&page)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || err != nil {
+			return n, fmt.Errorf("search: status %d: %v", resp.StatusCode, err)
+		}
+		n += len(page.Entries)
+		if page.NextCursor == "" {
+			return n, nil
+		}
+		aq.Cursor = page.NextCursor
+	}
+}
+
+// buildDataset fills dataDir's tenant "bench" with cfg.Entries synthetic entries through the bare
+// engine, unless a complete dataset is already there.
+func buildDataset(ctx context.Context, cfg QueryConfig, dataDir string, cp ident.HSAID) (*targets, error) {
+	meta := filepath.Join(dataDir, "targets.json")
+	if b, err := os.ReadFile(meta); err == nil {
+		var tg targets
+		if json.Unmarshal(b, &tg) == nil && tg.Entries == cfg.Entries {
+			fmt.Fprintf(cfg.Log, "reusing dataset in %s\n", dataDir)
+			return &tg, nil
+		}
+	}
+	if err := os.RemoveAll(dataDir); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Join(dataDir, "tenants"), 0o700); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	g, err := synth.New(synth.Config{Seed: cfg.Seed, CareProvider: cp, Entries: cfg.Entries, Days: cfg.Days, Persons: cfg.Persons})
+	if err != nil {
+		return nil, err
+	}
+	st, err := sqlite.OpenStore(ctx, filepath.Join(dataDir, "tenants", "bench.db"), sqlite.Options{})
+	if err != nil {
+		return nil, err
+	}
+	tg := &targets{Start: g.Config().Start, Days: g.Config().Days, Entries: cfg.Entries}
+	r := rand.New(rand.NewPCG(cfg.Seed, 7))
+	const sample = 20000
+	seen := 0
+	batches := make(chan []accesslog.Pending, 4)
+	var werr error
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range batches {
+				if _, err := st.Append(ctx, b); err != nil && werr == nil {
+					werr = err
+				}
+			}
+		}()
+	}
+	batch := make([]accesslog.Pending, 0, 1000)
+	done := 0
+	for {
+		e, ok := g.Next()
+		if !ok {
+			break
+		}
+		// Reservoir samples of the patients and users met in entries.
+		if ps := e.Patients(); len(ps) > 0 {
+			seen++
+			if len(tg.Patients) < sample {
+				tg.Patients = append(tg.Patients, ps[0].Extension())
+				tg.Users = append(tg.Users, string(e.User.ID))
+			} else if j := r.IntN(seen); j < sample {
+				tg.Patients[j] = ps[0].Extension()
+				tg.Users[j] = string(e.User.ID)
+			}
+		}
+		batch = append(batch, accesslog.Prepare(e))
+		if len(batch) == cap(batch) {
+			batches <- batch
+			batch = make([]accesslog.Pending, 0, 1000)
+		}
+		if done++; done%1_000_000 == 0 {
+			fmt.Fprintf(cfg.Log, "  %d entries stored (%.0f/s)\n", done, float64(done)/time.Since(start).Seconds())
+		}
+	}
+	if len(batch) > 0 {
+		batches <- batch
+	}
+	close(batches)
+	wg.Wait()
+	if err := st.Close(); err != nil {
+		return nil, err
+	}
+	if werr != nil {
+		return nil, werr
+	}
+	tg.Created = time.Now()
+	tg.Build = json.Number(fmt.Sprintf("%.0f", time.Since(start).Seconds()))
+	b, _ := json.Marshal(tg)
+	return tg, os.WriteFile(meta, b, 0o600)
+}

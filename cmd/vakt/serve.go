@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vakt/vakt/accesslog"
+	"github.com/vakt/vakt/auth"
+	"github.com/vakt/vakt/rest"
+	"github.com/vakt/vakt/server"
+	"github.com/vakt/vakt/sqlite"
+)
+
+// ServeConfig is everything `vakt serve` needs, validated before anything starts.
+type ServeConfig struct {
+	DataDir      string
+	Addr         string
+	MaxBatch     int
+	MaxBodyBytes int64
+	CacheMiB     int
+	Drain        time.Duration
+	Logger       *slog.Logger
+}
+
+func (c *ServeConfig) validate() error {
+	if c.DataDir == "" {
+		return errors.New("--data must name a directory")
+	}
+	if c.MaxBatch < 1 || c.MaxBatch > 100000 {
+		return errors.New("--max-batch must be between 1 and 100000")
+	}
+	if c.MaxBodyBytes < 1<<10 {
+		return errors.New("--max-body must be at least 1024 bytes")
+	}
+	if c.CacheMiB < 1 {
+		return errors.New("--cache-mib must be at least 1")
+	}
+	return nil
+}
+
+// Main is a running vakt service; tests start it on ":0" with its data in a temporary directory.
+type Main struct {
+	Config   ServeConfig
+	Registry *sqlite.Registry
+	Stores   *sqlite.Stores
+	Server   *server.Server
+}
+
+// registryPath and tenantDir lay out a data directory.
+func registryPath(dataDir string) string { return filepath.Join(dataDir, "registry.db") }
+func tenantDir(dataDir string) string    { return filepath.Join(dataDir, "tenants") }
+
+// openRegistry opens the registry of a data directory, creating the directory if needed.
+func openRegistry(ctx context.Context, dataDir string) (*sqlite.Registry, error) {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, err
+	}
+	return sqlite.OpenRegistry(ctx, registryPath(dataDir))
+}
+
+// Open opens storage and binds the listening socket.
+func (m *Main) Open(ctx context.Context) error {
+	c := &m.Config
+	if err := c.validate(); err != nil {
+		return err
+	}
+	log := c.Logger
+	var err error
+	if m.Registry, err = openRegistry(ctx, c.DataDir); err != nil {
+		return fmt.Errorf("open registry: %w", err)
+	}
+	if m.Stores, err = sqlite.NewStores(tenantDir(c.DataDir), sqlite.Options{CacheKiB: c.CacheMiB * 1024, Logger: log}); err != nil {
+		return fmt.Errorf("open tenant stores: %w", err)
+	}
+	reg := prometheus.NewRegistry()
+	appended := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "vakt_log_entries_appended_total", Help: "Log entries stored, by tenant.",
+	}, []string{"tenant"})
+	dups := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "vakt_log_entries_duplicate_total", Help: "Log entries re-sent identically (idempotent), by tenant.",
+	}, []string{"tenant"})
+	reg.MustRegister(appended, dups, storeCollector{m.Stores})
+	svc := &accesslog.Service{Stores: m.Stores, Tenants: m.Registry, MaxBatch: c.MaxBatch}
+	api := &rest.API{
+		Service: svc, Auth: &auth.Authenticator{Store: m.Registry}, Logger: log, MaxBodyBytes: c.MaxBodyBytes,
+		OnAppend: func(tenant string, accepted, duplicates int) {
+			appended.WithLabelValues(tenant).Add(float64(accepted))
+			dups.WithLabelValues(tenant).Add(float64(duplicates))
+		},
+	}
+	m.Server = &server.Server{
+		API: api, Registry: reg, Logger: log, Version: version,
+		Ready: func(ctx context.Context) error {
+			_, err := m.Registry.Tenants(ctx)
+			return err
+		},
+	}
+	if err := m.Server.Listen(c.Addr); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Run serves until ctx ends.
+func (m *Main) Run(ctx context.Context) error {
+	return m.Server.Serve(ctx, m.Config.Drain)
+}
+
+// Close releases storage; everything acknowledged is already durable.
+func (m *Main) Close() error {
+	var errs []error
+	if m.Stores != nil {
+		errs = append(errs, m.Stores.Close())
+	}
+	if m.Registry != nil {
+		errs = append(errs, m.Registry.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func runServe(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := newFlags("serve", "serve [flags]", stderr)
+	var c ServeConfig
+	fs.StringVar(&c.DataDir, "data", "vakt-data", "data directory (registry and one SQLite file per tenant)")
+	fs.StringVar(&c.Addr, "addr", "localhost:8080", "listen address HOST:PORT")
+	fs.IntVar(&c.MaxBatch, "max-batch", accesslog.DefaultMaxBatch, "most entries per ingest request")
+	fs.Int64Var(&c.MaxBodyBytes, "max-body", rest.DefaultMaxBodyBytes, "largest ingest request body in bytes")
+	fs.IntVar(&c.CacheMiB, "cache-mib", 64, "SQLite page cache per tenant for writing, MiB")
+	fs.DurationVar(&c.Drain, "drain", 15*time.Second, "how long shutdown waits for requests in flight")
+	logFormat := fs.String("log-format", "auto", "log format: auto (text on a terminal, else json), json or text")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	log, err := newLogger(stderr, *logFormat, *logLevel)
+	if err != nil {
+		return err
+	}
+	c.Logger = log
+	m := &Main{Config: c}
+	if err := m.Open(ctx); err != nil {
+		m.Close()
+		return err
+	}
+	abs, _ := filepath.Abs(c.DataDir)
+	log.Info("vakt is serving", "version", version, "url", "http://"+m.Server.Addr()+"/", "data", abs)
+	runErr := m.Run(ctx)
+	log.Info("shutting down")
+	return errors.Join(runErr, m.Close())
+}
