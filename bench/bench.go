@@ -168,4 +168,3 @@ func dirSize(dir string) int64 {
 	}
 	return n
 }
-

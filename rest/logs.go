@@ -119,7 +119,9 @@ func (a *API) decodeQuery(r *http.Request, w http.ResponseWriter) (accesslog.Que
 	}
 	var q accesslog.Query
 	var probs []vakt.Problem
-	bad := func(field, reason string) { probs = append(probs, vakt.Problem{Index: -1, Field: field, Reason: reason}) }
+	bad := func(field, reason string) {
+		probs = append(probs, vakt.Problem{Index: -1, Field: field, Reason: reason})
+	}
 	if len(req.PatientID) > 0 && string(req.PatientID) != "null" {
 		var ii accesslog.DraftII
 		var s string
