@@ -65,10 +65,6 @@ func Query(ctx context.Context, cfg QueryConfig) (*Report, error) {
 	rep.Add("bytes on disk per entry", "%.0f (entries and all indexes)", float64(size)/float64(tg.Entries))
 
 	r := rand.New(rand.NewPCG(cfg.Seed, 99))
-	type job struct {
-		name string
-		q    accesslog.Query
-	}
 	var patientQs, patientPage, userQs []accesslog.Query
 	for range cfg.Queries {
 		pid, err := ident.ParsePersonID(tg.Patients[r.IntN(len(tg.Patients))], time.Now())

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/vakt/vakt/rest"
@@ -247,7 +248,7 @@ func newHTTPMetrics(reg *prometheus.Registry, version string) *httpMetrics {
 	})
 	build.Set(1)
 	reg.MustRegister(m.requests, m.duration, build,
-		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 

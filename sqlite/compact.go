@@ -148,8 +148,10 @@ func (s *Store) compactOnce() (bool, error) {
 	s.view.Store(&view{runs: runs, tail: cur.tail, tailLo: cur.tailLo})
 	s.viewMu.Unlock()
 
-	// Readers that may still hold the old view finish before its runs go away.
+	// Readers that may still hold the old view finish before its runs go away: taking the
+	// write lock waits for every reader that started before the swap.
 	s.readers.Lock()
+	//lint:ignore SA2001 the empty section is the point: it waits for earlier readers
 	s.readers.Unlock()
 	for _, r := range old {
 		if err := s.dropRun(ctx, r.id); err != nil {
@@ -301,10 +303,9 @@ func (b *bloomingSource) Next() (runindex.Posting, bool, error) {
 // chunkedExec runs statements in transactions of a bounded size, so that a merge's writes
 // interleave with group commits instead of holding the write lock for seconds.
 type chunkedExec struct {
-	db  *sql.DB
-	tx  *sql.Tx
-	n   int
-	err error
+	db *sql.DB
+	tx *sql.Tx
+	n  int
 }
 
 const statementsPerMergeTx = 32

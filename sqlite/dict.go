@@ -79,8 +79,6 @@ func (d *dictionary) lookup(kind int8, value string) (int64, bool) {
 	return id, ok
 }
 
-func (d *dictionary) hsa(id ident.HSAID) (int64, bool) { return d.lookup(dictHSA, string(id)) }
-
 func (d *dictionary) activity(t accesslog.ActivityType) (int64, bool) {
 	return d.lookup(dictActivity, strings.ToLower(string(t)))
 }

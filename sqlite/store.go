@@ -25,7 +25,7 @@ type Options struct {
 	MaxGroup    int   // most entries committed together by one group commit (16384)
 	CacheKiB    int   // page cache of the writing connection, KiB (65536)
 	ReadConns   int   // concurrent readers (4)
-	MmapBytes   int64 // memory-mapped I/O for reads (1 GiB)
+	MmapBytes   int64 // memory-mapped I/O for reads (2 GiB, the most this SQLite build maps)
 	Logger      *slog.Logger
 }
 
@@ -46,7 +46,7 @@ func (o Options) withDefaults() Options {
 		o.ReadConns = 4
 	}
 	if o.MmapBytes == 0 {
-		o.MmapBytes = 1 << 30
+		o.MmapBytes = 0x7fff0000
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

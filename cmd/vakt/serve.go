@@ -26,6 +26,7 @@ type ServeConfig struct {
 	MaxBatch     int
 	MaxBodyBytes int64
 	CacheMiB     int
+	SealEntries  int
 	Drain        time.Duration
 	Logger       *slog.Logger
 }
@@ -42,6 +43,9 @@ func (c *ServeConfig) validate() error {
 	}
 	if c.CacheMiB < 1 {
 		return errors.New("--cache-mib must be at least 1")
+	}
+	if c.SealEntries < 0 || c.SealEntries > 10_000_000 {
+		return errors.New("--seal-entries must be between 1 and 10000000 (0 for the default)")
 	}
 	return nil
 }
@@ -77,7 +81,7 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.Registry, err = openRegistry(ctx, c.DataDir); err != nil {
 		return fmt.Errorf("open registry: %w", err)
 	}
-	if m.Stores, err = sqlite.NewStores(tenantDir(c.DataDir), sqlite.Options{CacheKiB: c.CacheMiB * 1024, Logger: log}); err != nil {
+	if m.Stores, err = sqlite.NewStores(tenantDir(c.DataDir), sqlite.Options{CacheKiB: c.CacheMiB * 1024, SealEntries: c.SealEntries, Logger: log}); err != nil {
 		return fmt.Errorf("open tenant stores: %w", err)
 	}
 	reg := prometheus.NewRegistry()
@@ -134,6 +138,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.IntVar(&c.MaxBatch, "max-batch", accesslog.DefaultMaxBatch, "most entries per ingest request")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body", rest.DefaultMaxBodyBytes, "largest ingest request body in bytes")
 	fs.IntVar(&c.CacheMiB, "cache-mib", 64, "SQLite page cache per tenant for writing, MiB")
+	fs.IntVar(&c.SealEntries, "seal-entries", 65536, "tuning: entries indexed in memory before they are written as an index run")
 	fs.DurationVar(&c.Drain, "drain", 15*time.Second, "how long shutdown waits for requests in flight")
 	logFormat := fs.String("log-format", "auto", "log format: auto (text on a terminal, else json), json or text")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
