@@ -42,6 +42,9 @@ func DecodeStored(data []byte) (Draft, int64, string, error) {
 	if err := j.entry(&d); err != nil {
 		return Draft{}, 0, "", err
 	}
+	if _, err := dec.ReadToken(); err != io.EOF {
+		j.problem("", "unexpected data after the entry")
+	}
 	if len(j.problems) > 0 {
 		return Draft{}, 0, "", vakt.Invalid("stored entry does not parse", j.problems...)
 	}
@@ -72,6 +75,7 @@ func decodeDrafts(r io.Reader, framing Framing, maxEntries int, stored bool) ([]
 		}
 	}
 	for {
+		j.index = len(drafts) // the entry about to be read, also for errors before its first token
 		if framing == FramingArray {
 			if dec.PeekKind() == ']' {
 				if _, err := dec.ReadToken(); err != nil {
@@ -94,7 +98,6 @@ func decodeDrafts(r io.Reader, framing Framing, maxEntries int, stored bool) ([]
 		if len(drafts) == maxEntries {
 			return nil, vakt.Errorf(vakt.CodeTooLarge, "a request may hold at most %d entries", maxEntries)
 		}
-		j.index = len(drafts)
 		drafts = append(drafts, Draft{})
 		if err := j.entry(&drafts[len(drafts)-1]); err != nil {
 			return nil, err
@@ -128,6 +131,12 @@ func (j *jdec) problem(path, reason string) {
 // syntax turns a tokenizer error into a caller's error. The tokenizer's own text may quote
 // input, so only the entry index and byte offset are kept.
 func (j *jdec) syntax(err error, path string) error {
+	// Truncation first: the tokenizer wraps io.ErrUnexpectedEOF in a SyntacticError, and "ends
+	// too early" tells a producer more than an offset does.
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return vakt.Invalid("request body ends in the middle of a JSON value; nothing was stored",
+			append(j.problems, vakt.Problem{Index: j.index, Field: path, Reason: "ends too early"})...)
+	}
 	var se *jsontext.SyntacticError
 	if errors.As(err, &se) {
 		reason := "is not valid JSON (at byte offset " + strconv.FormatInt(se.ByteOffset, 10) + ")"
@@ -136,10 +145,6 @@ func (j *jdec) syntax(err error, path string) error {
 		}
 		return vakt.Invalid("request body is not valid JSON; nothing was stored",
 			append(j.problems, vakt.Problem{Index: j.index, Field: path, Reason: reason})...)
-	}
-	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-		return vakt.Invalid("request body ends in the middle of a JSON value; nothing was stored",
-			append(j.problems, vakt.Problem{Index: j.index, Field: path, Reason: "ends too early"})...)
 	}
 	return err // an I/O error from the body reader (client gone, size limit)
 }
@@ -238,6 +243,7 @@ func (j *jdec) str(parent, leaf string, dst *string) error {
 }
 
 func (j *jdec) entry(d *Draft) error {
+	n := len(j.problems)
 	present, err := j.object("", func(name string) error {
 		switch name {
 		case "logId":
@@ -286,7 +292,7 @@ func (j *jdec) entry(d *Draft) error {
 		}
 		return j.unknown("", name)
 	})
-	if err == nil && !present {
+	if err == nil && !present && len(j.problems) == n { // null; object reported other types
 		j.problem("", "must be a JSON object")
 	}
 	return err
@@ -422,6 +428,7 @@ func (j *jdec) resources(dst *[]DraftResource) error {
 		path := "resources[" + strconv.Itoa(i) + "]"
 		*dst = append(*dst, DraftResource{})
 		r := &(*dst)[len(*dst)-1]
+		n := len(j.problems)
 		present, err := j.object(path, func(name string) error {
 			switch name {
 			case "resourceType":
@@ -464,7 +471,7 @@ func (j *jdec) resources(dst *[]DraftResource) error {
 		if err != nil {
 			return err
 		}
-		if !present {
+		if !present && len(j.problems) == n { // null; object reported other types
 			j.problem(path, "must be a JSON object")
 		}
 	}

@@ -308,7 +308,12 @@ func ParseDateTime(s string) (time.Time, error) {
 	} else {
 		t, err = time.ParseInLocation("2006-01-02T15:04:05.999999999", s, stockholm)
 	}
-	if err != nil || s[10] != 'T' {
+	// Go accepts what xs:dateTime does not: year 0000, a comma before the fraction, offsets
+	// beyond ±14:00.
+	if err != nil || s[10] != 'T' || s[:4] == "0000" || strings.IndexByte(s, ',') >= 0 {
+		return time.Time{}, errDateTime
+	}
+	if _, off := t.Zone(); hasZone && (off > 14*3600 || off < -14*3600) {
 		return time.Time{}, errDateTime
 	}
 	return t, nil
