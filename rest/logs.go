@@ -159,7 +159,7 @@ func (a *API) decodeQuery(r *http.Request, w http.ResponseWriter) (accesslog.Que
 	hsa("userId", req.UserID, &q.UserID)
 	hsa("careUnitId", req.CareUnitID, &q.CareUnitID)
 	hsa("careProviderId", req.CareProviderID, &q.CareProviderID)
-	if len(req.ActivityType) > accesslog.MaxTextLen {
+	if len([]rune(req.ActivityType)) > accesslog.MaxTextLen {
 		bad("activityType", "is longer than 256 characters")
 	}
 	q.ActivityType = accesslog.ActivityType(req.ActivityType)
