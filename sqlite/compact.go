@@ -97,7 +97,7 @@ func (s *Store) compactOnce() (bool, error) {
 	}
 	bloom := runindex.NewBloom(int(hi - lo + 1))
 	w := &chunkedExec{db: s.wdb}
-	bw := &blockWriter{exec: w, run: id}
+	bw := &blockWriter{exec: w, run: id, ids: &s.blockIDs}
 	for kind := kindPatient; kind <= kindLogID; kind++ {
 		srcs := make([]runindex.Source, len(old))
 		for i, r := range old {
@@ -133,7 +133,7 @@ func (s *Store) compactOnce() (bool, error) {
 	if err := tx.Commit(); err != nil {
 		return false, translate(err, "commit merge swap")
 	}
-	merged := &run{id: id, level: level, lo: lo, hi: hi, minTS: minTS, maxTS: maxTS, bloom: bloom}
+	merged := &run{id: id, level: level, lo: lo, hi: hi, minTS: minTS, maxTS: maxTS, bloom: bloom, fences: bw.fences}
 	s.viewMu.Lock()
 	cur := s.view.Load()
 	i := slices.Index(cur.runs, old[0])
@@ -145,7 +145,7 @@ func (s *Store) compactOnce() (bool, error) {
 	runs = append(runs, cur.runs[:i]...)
 	runs = append(runs, merged)
 	runs = append(runs, cur.runs[i+len(old):]...)
-	s.view.Store(&view{runs: runs, tail: cur.tail, tailLo: cur.tailLo})
+	s.view.Store(&view{runs: runs, tail: cur.tail, tailLo: cur.tailLo, tailIdx: cur.tailIdx})
 	s.viewMu.Unlock()
 
 	// Readers that may still hold the old view finish before its runs go away: taking the

@@ -3,7 +3,10 @@ package sqlite
 import (
 	"container/heap"
 	"context"
+	"database/sql"
+	"fmt"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -15,100 +18,127 @@ import (
 // bounds are inclusive posting bounds of one key.
 type bounds struct{ lo, hi runindex.Posting }
 
-// runIter walks one run's postings of one key newest first, fetching blocks in small,
-// growing batches so that a page that needs few entries reads few blocks, and so that no
-// statement stays open between calls.
-type runIter struct {
-	s     *Store
-	run   *run
-	kind  int
-	key   int64
-	b     bounds
-	upper runindex.Posting // next fetch takes blocks whose first posting is below this
-	first bool             // the first fetch includes a block starting exactly at b.hi
-	batch int
-	done  bool
-	ready []runindex.Posting // decoded postings in ascending order; consumed from the end
-	queue []fetchedBlock
-	dec   []runindex.Posting
+// runCursor walks one run's postings of one key newest first. The run's fences say which
+// blocks can hold the key between the bounds, so blocks are read by id, and the first blocks of
+// every run of a query are read together in one statement (Store.fill).
+type runCursor struct {
+	fences []fence
+	b      bounds
+	next   int                // index of the next block to read, counting down
+	stop   int                // the lowest block that can hold postings ≥ b.lo
+	ready  []runindex.Posting // ascending; consumed from the end
+	batch  int                // blocks per refill, doubling
+	dec    []runindex.Posting
 }
 
-type fetchedBlock struct {
-	first runindex.Posting
-	data  []byte
+func newRunCursor(r *run, kind int, b bounds) *runCursor {
+	fs := r.fences[kind]
+	after := func(p runindex.Posting) int {
+		return sort.Search(len(fs), func(i int) bool { return runindex.Compare(fs[i].first, p) > 0 })
+	}
+	// Blocks starting after b.hi hold nothing wanted; of those starting at or before b.lo only
+	// the last can still hold postings ≥ b.lo.
+	return &runCursor{fences: fs, b: b, next: after(b.hi) - 1, stop: max(after(b.lo)-1, 0), batch: 2}
 }
 
-func newRunIter(s *Store, r *run, kind int, key int64, b bounds) *runIter {
-	return &runIter{s: s, run: r, kind: kind, key: key, b: b, upper: b.hi, first: true, batch: 2}
+// more reports whether blocks remain to be read.
+func (c *runCursor) more() bool { return c.next >= c.stop && c.next >= 0 }
+
+// wantIDs appends the ids of the next n blocks to read.
+func (c *runCursor) wantIDs(dst []int64, n int) []int64 {
+	for j := c.next; j >= c.stop && j > c.next-n; j-- {
+		dst = append(dst, c.fences[j].id)
+	}
+	return dst
 }
 
-func (it *runIter) next(ctx context.Context) (runindex.Posting, bool, error) {
-	for len(it.ready) == 0 {
-		if len(it.queue) == 0 {
-			if it.done {
-				return runindex.Posting{}, false, nil
-			}
-			if err := it.fetch(ctx); err != nil {
-				return runindex.Posting{}, false, err
-			}
-			continue
+// feed decodes the blocks named by the last wantIDs(n) (data by id) into ready.
+func (c *runCursor) feed(blocks map[int64][]byte, n int) error {
+	lowest := max(c.next-n+1, c.stop)
+	for j := lowest; j <= c.next; j++ {
+		data, ok := blocks[c.fences[j].id]
+		if !ok {
+			return fmt.Errorf("sqlite: index block %d is missing", c.fences[j].id)
 		}
-		blk := it.queue[0]
-		it.queue = it.queue[1:]
 		var err error
-		it.dec, err = runindex.DecodeBlock(it.dec[:0], blk.data)
-		if err != nil {
-			return runindex.Posting{}, false, err
+		if c.dec, err = runindex.DecodeBlock(c.dec[:0], data); err != nil {
+			return err
 		}
-		for _, p := range it.dec {
-			if runindex.Compare(p, it.b.lo) >= 0 && runindex.Compare(p, it.b.hi) <= 0 {
-				it.ready = append(it.ready, p)
+		for _, p := range c.dec {
+			if runindex.Compare(p, c.b.lo) >= 0 && runindex.Compare(p, c.b.hi) <= 0 {
+				c.ready = append(c.ready, p)
 			}
 		}
-		if runindex.Compare(blk.first, it.b.lo) <= 0 {
-			// Every earlier block holds only postings below the lower bound.
-			it.done = true
-			it.queue = nil
-		}
 	}
-	p := it.ready[len(it.ready)-1]
-	it.ready = it.ready[:len(it.ready)-1]
-	return p, true, nil
+	c.next = lowest - 1
+	return nil
 }
 
-func (it *runIter) fetch(ctx context.Context) error {
-	op := "<"
-	if it.first {
-		op = "<="
+// readBlocks reads blocks by id in one statement.
+func (s *Store) readBlocks(ctx context.Context, ids []int64) (map[int64][]byte, error) {
+	out := make(map[int64][]byte, len(ids))
+	if len(ids) == 0 {
+		return out, nil
 	}
-	it.first = false
-	rows, err := it.s.rdb.QueryContext(ctx, `SELECT k, t, s, data FROM blocks WHERE run = ? AND kind = ? AND (k, t, s) `+op+` (?, ?, ?)
-		ORDER BY k DESC, t DESC, s DESC LIMIT ?`, it.run.id, it.kind, it.upper.Key, it.upper.TS, it.upper.Seq, it.batch)
+	rows, err := s.rdb.QueryContext(ctx, `SELECT id, data FROM blocks WHERE id IN (SELECT value FROM json_each(?))`, seqList(ids))
 	if err != nil {
-		return translate(err, "read index")
+		return nil, translate(err, "read index")
 	}
 	defer rows.Close()
-	n := 0
 	for rows.Next() {
-		var b fetchedBlock
-		if err := rows.Scan(&b.first.Key, &b.first.TS, &b.first.Seq, &b.data); err != nil {
-			return translate(err, "read index")
+		var id int64
+		var data []byte
+		if err := rows.Scan(&id, &data); err != nil {
+			return nil, translate(err, "read index")
 		}
-		it.queue = append(it.queue, b)
-		it.upper = b.first
-		n++
+		out[id] = data
 	}
-	if err := rows.Err(); err != nil {
-		return translate(err, "read index")
+	return out, translate(rows.Err(), "read index")
+}
+
+// fill reads up to n blocks (or each cursor's batch, if smaller) for every cursor with nothing
+// ready, all in one statement.
+func (s *Store) fill(ctx context.Context, cs []*runCursor, n int) error {
+	var ids []int64
+	want := make([]int, len(cs))
+	for i, c := range cs {
+		if len(c.ready) > 0 || !c.more() {
+			continue
+		}
+		want[i] = min(n, c.batch)
+		ids = c.wantIDs(ids, want[i])
 	}
-	if n < it.batch {
-		it.done = true // no more blocks below
+	if len(ids) == 0 {
+		return nil
 	}
-	it.batch = min(it.batch*2, 32)
-	if n == 0 {
-		it.done = true
+	blocks, err := s.readBlocks(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for i, c := range cs {
+		if want[i] > 0 {
+			if err := c.feed(blocks, want[i]); err != nil {
+				return err
+			}
+			c.batch = min(2*c.batch, 32)
+		}
 	}
 	return nil
+}
+
+// pop returns the cursor's newest remaining posting, reading more blocks as needed.
+func (s *Store) pop(ctx context.Context, c *runCursor) (runindex.Posting, bool, error) {
+	for len(c.ready) == 0 {
+		if !c.more() {
+			return runindex.Posting{}, false, nil
+		}
+		if err := s.fill(ctx, []*runCursor{c}, c.batch); err != nil {
+			return runindex.Posting{}, false, err
+		}
+	}
+	p := c.ready[len(c.ready)-1]
+	c.ready = c.ready[:len(c.ready)-1]
+	return p, true, nil
 }
 
 // plan is how a query is answered: which index and key drive it, and which filters are checked
@@ -202,10 +232,13 @@ type source interface {
 	next(ctx context.Context) (candidate, bool, error)
 }
 
-type runSource struct{ it *runIter }
+type runSource struct {
+	s *Store
+	c *runCursor
+}
 
 func (r runSource) next(ctx context.Context) (candidate, bool, error) {
-	p, ok, err := r.it.next(ctx)
+	p, ok, err := r.s.pop(ctx, r.c)
 	return candidate{ts: p.TS, seq: p.Seq, check: true}, ok, err
 }
 
@@ -274,19 +307,35 @@ func (s *Store) scan(ctx context.Context, q *accesslog.Query, max int, out []acc
 		h.srcs = append(h.srcs, src)
 		return nil
 	}
+	var cursors []*runCursor
 	for _, r := range v.runs {
 		if r.maxTS < p.fromTS || r.minTS > p.toTS {
 			continue
 		}
-		if err := add(runSource{newRunIter(s, r, p.kind, p.key, b)}); err != nil {
+		cursors = append(cursors, newRunCursor(r, p.kind, b))
+	}
+	// The first blocks of every run in one read.
+	if err := s.fill(ctx, cursors, 2); err != nil {
+		return out, err
+	}
+	for _, c := range cursors {
+		if err := add(runSource{s, c}); err != nil {
 			return out, err
 		}
 	}
 	var tail []candidate
-	for i := range v.tail {
-		te := &v.tail[i]
+	consider := func(te *tailEntry) {
 		if p.matchTail(te) && q.After.Before(te.ts, te.seq) {
 			tail = append(tail, candidate{ts: te.ts, seq: te.seq})
+		}
+	}
+	if p.kind == kindTime {
+		for i := range v.tail {
+			consider(&v.tail[i])
+		}
+	} else {
+		for _, seq := range v.tailIdx.lookup(nil, p.kind, p.key, v.end()) {
+			consider(&v.tail[seq-v.tailLo])
 		}
 	}
 	slices.SortFunc(tail, func(a, b candidate) int {
@@ -356,46 +405,55 @@ func (s *Store) fetch(ctx context.Context, p *plan, cands []candidate, out []acc
 	if err != nil {
 		return out, translate(err, "read entries")
 	}
-	type row struct {
-		ok  bool
-		row storedRow
+	// Rows come in seq order, results go out in candidate order. Each entry's JSON is assembled
+	// straight from SQLite's buffer into one arena for the whole batch, so a page costs a few
+	// allocations rather than several per entry.
+	type span struct {
+		start, end int
+		received   int64
+		ok         bool
 	}
-	got := make(map[int64]row, len(cands))
+	got := make(map[int64]span, len(cands))
+	arena := make([]byte, 0, len(cands)*900)
+	var head sql.RawBytes
 	for rows.Next() {
-		var r storedRow
-		var actorID, activity int64
-		if err := rows.Scan(&r.seq, &r.received, &actorID, &activity, &r.head); err != nil {
+		var seq, received, actorID, activity int64
+		if err := rows.Scan(&seq, &received, &actorID, &activity, &head); err != nil {
 			rows.Close()
 			return out, translate(err, "read entries")
 		}
 		a, ok := s.dict.actor(actorID)
 		if !ok {
 			rows.Close()
-			return out, vakt.Errorf(vakt.CodeInternal, "entry %d names unknown actor %d", r.seq, actorID)
+			return out, vakt.Errorf(vakt.CodeInternal, "entry %d names unknown actor %d", seq, actorID)
 		}
-		r.actor = a.json
-		got[r.seq] = row{ok: p.matchRow(a.userID, a.unitID, a.providerID, activity), row: r}
+		sp := span{received: received, ok: p.matchRow(a.userID, a.unitID, a.providerID, activity)}
+		if sp.ok || !p.rowFilter {
+			sp.start = len(arena)
+			if arena, err = accesslog.Assemble(arena, head, a.json, seq, time.UnixMicro(received)); err != nil {
+				rows.Close()
+				return out, fmt.Errorf("sqlite: entry %d: %w", seq, err)
+			}
+			sp.end = len(arena)
+		}
+		got[seq] = sp
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return out, translate(err, "read entries")
 	}
 	for _, c := range cands {
-		r, found := got[c.seq]
+		sp, found := got[c.seq]
 		if !found {
 			return out, vakt.Errorf(vakt.CodeInternal, "index names entry %d, which is missing", c.seq)
 		}
-		if c.check && !r.ok {
+		if c.check && !sp.ok {
 			continue
 		}
 		if want == 0 {
 			break
 		}
-		st, err := r.row.stored()
-		if err != nil {
-			return out, err
-		}
-		out = append(out, st)
+		out = append(out, accesslog.Stored{Seq: c.seq, ReceivedAt: time.UnixMicro(sp.received).UTC(), JSON: arena[sp.start:sp.end:sp.end]})
 		want--
 	}
 	return out, nil
@@ -458,7 +516,7 @@ func (s *Store) Export(ctx context.Context, q accesslog.Query, fn func(*accesslo
 func (s *Store) Get(ctx context.Context, logID string) (accesslog.Stored, error) {
 	s.readers.RLock()
 	defer s.readers.RUnlock()
-	found, err := s.lookupLogIDs(ctx, s.view.Load(), []string{logID}, []int64{runindex.HashLogID(logID)}, false)
+	found, err := s.lookupLogIDs(ctx, s.view.Load(), []string{logID}, []int64{runindex.HashLogID(logID)})
 	if err != nil {
 		return accesslog.Stored{}, err
 	}

@@ -93,8 +93,9 @@ type Store struct {
 	wg      sync.WaitGroup
 
 	// Owned by the writer goroutine.
-	nextSeq    int64
-	tailByHash map[int64][]int64 // logId hash → seqs in the tail
+	nextSeq int64
+
+	blockIDs atomic.Int64 // last block id handed out (seal and merge both write blocks)
 
 	viewMu  sync.Mutex // serialises view replacement (writer, sealer, compactor)
 	view    atomic.Pointer[view]
@@ -133,16 +134,70 @@ func (s *Store) Internals() Internals {
 
 // view is what a reader sees: live runs in seq order, then the tail.
 type view struct {
-	runs   []*run
-	tail   []tailEntry // seq = tailLo + i
-	tailLo int64
+	runs    []*run
+	tail    []tailEntry // seq = tailLo + i
+	tailLo  int64
+	tailIdx *tailIndex // shared by every view of the same tail generation
 }
+
+// end returns the last sequence number the view covers.
+func (v *view) end() int64 { return v.tailLo + int64(len(v.tail)) - 1 }
 
 type run struct {
 	id, level    int64
 	lo, hi       int64 // seq range
 	minTS, maxTS int64
 	bloom        *runindex.Bloom
+	// fences holds, per index kind, the first posting and row id of every block in order, so a
+	// query knows which blocks to read without asking SQLite (the "fence pointers" of an
+	// SSTable). About 32 bytes per 128 postings.
+	fences [kindLogID + 1][]fence
+}
+
+type fence struct {
+	first runindex.Posting
+	id    int64
+}
+
+// tailIndex maps keys to the sequence numbers of tail entries, per index kind (patient, user,
+// unit, logId). There is one per tail generation: sealing starts a new one. Only the writer
+// adds, under the lock; readers copy what their view covers under the read lock.
+type tailIndex struct {
+	mu   sync.RWMutex
+	keys [kindLogID + 1]map[int64][]int64
+}
+
+func newTailIndex() *tailIndex {
+	ti := &tailIndex{}
+	for k := range ti.keys {
+		if k != kindTime {
+			ti.keys[k] = map[int64][]int64{}
+		}
+	}
+	return ti
+}
+
+// add indexes te; the caller holds ti.mu.
+func (ti *tailIndex) add(te *tailEntry) {
+	for _, p := range te.patients {
+		ti.keys[kindPatient][p] = append(ti.keys[kindPatient][p], te.seq)
+	}
+	ti.keys[kindUser][te.userID] = append(ti.keys[kindUser][te.userID], te.seq)
+	ti.keys[kindUnit][te.unitID] = append(ti.keys[kindUnit][te.unitID], te.seq)
+	ti.keys[kindLogID][te.logHash] = append(ti.keys[kindLogID][te.logHash], te.seq)
+}
+
+// lookup appends to dst the sequence numbers with key, up to maxSeq.
+func (ti *tailIndex) lookup(dst []int64, kind int, key, maxSeq int64) []int64 {
+	ti.mu.RLock()
+	defer ti.mu.RUnlock()
+	for _, seq := range ti.keys[kind][key] {
+		if seq > maxSeq {
+			break
+		}
+		dst = append(dst, seq)
+	}
+	return dst
 }
 
 // tailEntry is what the in-memory index knows of an entry that is not yet in a run.
@@ -255,6 +310,14 @@ func (s *Store) recover(ctx context.Context) error {
 	if err := rows.Err(); err != nil {
 		return translate(err, "load runs")
 	}
+	if err := s.loadFences(ctx, v.runs); err != nil {
+		return err
+	}
+	var maxBlock int64
+	if err := s.wdb.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM blocks`).Scan(&maxBlock); err != nil {
+		return translate(err, "read block ids")
+	}
+	s.blockIDs.Store(maxBlock)
 	if err := s.wdb.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM entries`).Scan(&s.nextSeq); err != nil {
 		return translate(err, "read last sequence number")
 	}
@@ -264,7 +327,7 @@ func (s *Store) recover(ctx context.Context) error {
 	s.nextSeq++
 	// Entries after the last run are indexed in memory again, straight from their JSON.
 	v.tailLo = sealed + 1
-	s.tailByHash = map[int64][]int64{}
+	v.tailIdx = newTailIndex()
 	rows, err = s.wdb.QueryContext(ctx, `SELECT seq, ts, received, actor, activity_id, head FROM entries WHERE seq > ? ORDER BY seq`, sealed)
 	if err != nil {
 		return translate(err, "read unindexed entries")
@@ -302,7 +365,7 @@ func (s *Store) recover(ctx context.Context) error {
 			te.patients = append(te.patients, key)
 		}
 		te.logHash = runindex.HashLogID(e.LogID)
-		s.tailByHash[te.logHash] = append(s.tailByHash[te.logHash], te.seq)
+		v.tailIdx.add(&te)
 		v.tail = append(v.tail, te)
 	}
 	if err := rows.Err(); err != nil {
@@ -313,6 +376,34 @@ func (s *Store) recover(ctx context.Context) error {
 		s.log.Info("recovered in-memory index", "entries", len(v.tail), "runs", len(v.runs))
 	}
 	return nil
+}
+
+// loadFences reads the first posting and id of every block of the live runs, in index order.
+func (s *Store) loadFences(ctx context.Context, runs []*run) error {
+	byID := make(map[int64]*run, len(runs))
+	for _, r := range runs {
+		byID[r.id] = r
+	}
+	// The blocks_first index covers (run, kind, k, t, s) and the rowid: an index-only scan.
+	rows, err := s.wdb.QueryContext(ctx, `SELECT run, kind, k, t, s, id FROM blocks ORDER BY run, kind, k, t, s`)
+	if err != nil {
+		return translate(err, "load index fences")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var runID int64
+		var kind int
+		var f fence
+		if err := rows.Scan(&runID, &kind, &f.first.Key, &f.first.TS, &f.first.Seq, &f.id); err != nil {
+			return translate(err, "load index fences")
+		}
+		r, ok := byID[runID]
+		if !ok || kind < kindPatient || kind > kindLogID {
+			continue
+		}
+		r.fences[kind] = append(r.fences[kind], f)
+	}
+	return translate(rows.Err(), "load index fences")
 }
 
 // Close stops the store's goroutines after the appends already submitted are answered, and

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/vakt/vakt"
@@ -118,7 +119,7 @@ func (s *Store) commitGroup(group []*appendReq) {
 		for i := range r.batch {
 			ids[i] = r.batch[i].Entry.LogID
 		}
-		known, err := s.lookupLogIDs(r.ctx, s.view.Load(), ids, r.hashes, true)
+		known, err := s.lookupLogIDs(r.ctx, s.view.Load(), ids, r.hashes)
 		if err != nil {
 			r.err, r.res = err, nil
 			continue
@@ -194,11 +195,13 @@ func (s *Store) commitGroup(group []*appendReq) {
 	s.nextSeq = seq
 	s.viewMu.Lock()
 	old := s.view.Load()
-	nv := &view{runs: old.runs, tailLo: old.tailLo, tail: old.tail}
-	for _, row := range rows {
-		nv.tail = append(nv.tail, row.te)
-		s.tailByHash[row.te.logHash] = append(s.tailByHash[row.te.logHash], row.seq)
+	nv := &view{runs: old.runs, tailLo: old.tailLo, tail: old.tail, tailIdx: old.tailIdx}
+	nv.tailIdx.mu.Lock()
+	for i := range rows {
+		nv.tail = append(nv.tail, rows[i].te)
+		nv.tailIdx.add(&rows[i].te)
 	}
+	nv.tailIdx.mu.Unlock()
 	s.view.Store(nv)
 	s.viewMu.Unlock()
 }
@@ -274,10 +277,10 @@ func (r *storedRow) stored() (accesslog.Stored, error) {
 	return accesslog.Stored{Seq: r.seq, ReceivedAt: time.UnixMicro(r.received).UTC(), JSON: js}, nil
 }
 
-// lookupLogIDs returns, for each logId, its stored row or nil. The writer passes fromWriter to
-// use its hash map of the tail; readers scan the tail of their view instead. All candidate rows
-// are read in one statement. The caller holds s.readers.
-func (s *Store) lookupLogIDs(ctx context.Context, v *view, ids []string, hashes []int64, fromWriter bool) ([]*storedRow, error) {
+// lookupLogIDs returns, for each logId, its stored row or nil. Candidates come from the tail
+// index and from the blocks of runs whose Bloom filter may hold the hash; all blocks and then
+// all candidate rows are read in one statement each. The caller holds s.readers.
+func (s *Store) lookupLogIDs(ctx context.Context, v *view, ids []string, hashes []int64) ([]*storedRow, error) {
 	out := make([]*storedRow, len(ids))
 	var cands []int64
 	owners := map[int64][]int{} // candidate seq → indexes of ids it may belong to
@@ -287,39 +290,39 @@ func (s *Store) lookupLogIDs(ctx context.Context, v *view, ids []string, hashes 
 		}
 		owners[seq] = append(owners[seq], i)
 	}
-	var tailByHash map[int64][]int64
-	if fromWriter {
-		tailByHash = s.tailByHash
-	} else if len(v.tail) > 0 {
-		want := make(map[int64]bool, len(hashes))
-		for _, h := range hashes {
-			want[h] = true
-		}
-		tailByHash = map[int64][]int64{}
-		for i := range v.tail {
-			if h := v.tail[i].logHash; want[h] {
-				tailByHash[h] = append(tailByHash[h], v.tail[i].seq)
-			}
-		}
+	end := v.end()
+	var tail []int64
+	type probe struct {
+		i int
+		c *runCursor
 	}
+	var probes []probe
 	for i, h := range hashes {
-		for _, seq := range tailByHash[h] {
+		tail = v.tailIdx.lookup(tail[:0], kindLogID, h, end)
+		for _, seq := range tail {
 			addCand(seq, i)
 		}
 		for _, r := range v.runs {
-			if !r.bloom.MayContain(h) {
-				continue
+			if r.bloom.MayContain(h) {
+				b := bounds{lo: runindex.Posting{Key: h, TS: minInt64, Seq: minInt64}, hi: runindex.Posting{Key: h, TS: maxInt64, Seq: maxInt64}}
+				c := newRunCursor(r, kindLogID, b)
+				c.batch = len(c.fences) // every block that can hold h, which is nearly always one
+				probes = append(probes, probe{i, c})
 			}
-			it := newRunIter(s, r, kindLogID, h, bounds{lo: runindex.Posting{Key: h, TS: minInt64}, hi: runindex.Posting{Key: h, TS: maxInt64, Seq: maxInt64}})
-			for {
-				c, ok, err := it.next(ctx)
-				if err != nil {
-					return nil, err
-				}
-				if !ok {
-					break
-				}
-				addCand(c.Seq, i)
+		}
+	}
+	if len(probes) > 0 {
+		cursors := make([]*runCursor, len(probes))
+		for j := range probes {
+			cursors[j] = probes[j].c
+		}
+		// Every probe's blocks in one read.
+		if err := s.fill(ctx, cursors, maxInt); err != nil {
+			return nil, err
+		}
+		for _, p := range probes {
+			for _, posting := range p.c.ready {
+				addCand(posting.Seq, p.i)
 			}
 		}
 	}
@@ -355,6 +358,7 @@ func (s *Store) lookupLogIDs(ctx context.Context, v *view, ids []string, hashes 
 const (
 	minInt64 = -1 << 63
 	maxInt64 = 1<<63 - 1
+	maxInt   = int(^uint(0) >> 1)
 )
 
 // seal writes the whole tail as a new level-0 run and empties it. It runs on the writer
@@ -395,7 +399,7 @@ func (s *Store) seal() error {
 		lo, hi, minTS, maxTS, bloomBytes).Scan(&id); err != nil {
 		return translate(err, "insert run")
 	}
-	w := &blockWriter{exec: tx, run: id}
+	w := &blockWriter{exec: tx, run: id, ids: &s.blockIDs}
 	for kind := kindPatient; kind <= kindLogID; kind++ {
 		ps := kinds[kind]
 		runindex.Sort(ps)
@@ -406,18 +410,18 @@ func (s *Store) seal() error {
 	if err := tx.Commit(); err != nil {
 		return translate(err, "commit seal")
 	}
-	r := &run{id: id, level: 0, lo: lo, hi: hi, minTS: minTS, maxTS: maxTS, bloom: bloom}
+	r := &run{id: id, level: 0, lo: lo, hi: hi, minTS: minTS, maxTS: maxTS, bloom: bloom, fences: w.fences}
 	s.viewMu.Lock()
 	cur := s.view.Load()
-	nv := &view{runs: append(cur.runs[:len(cur.runs):len(cur.runs)], r), tailLo: hi + 1}
-	// Nothing was appended during the seal; anything in cur.tail beyond hi would be a bug.
+	nv := &view{runs: append(cur.runs[:len(cur.runs):len(cur.runs)], r), tailLo: hi + 1, tailIdx: newTailIndex()}
+	// Nothing was appended during the seal (it runs on the writer goroutine), so the new tail
+	// is empty; copying what follows hi keeps that true even if it ever changes.
 	nv.tail = append([]tailEntry(nil), cur.tail[hi-cur.tailLo+1:]...)
+	for i := range nv.tail {
+		nv.tailIdx.add(&nv.tail[i])
+	}
 	s.view.Store(nv)
 	s.viewMu.Unlock()
-	clear(s.tailByHash)
-	for _, te := range nv.tail {
-		s.tailByHash[te.logHash] = append(s.tailByHash[te.logHash], te.seq)
-	}
 	select {
 	case s.compact <- struct{}{}:
 	default:
@@ -430,19 +434,23 @@ type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
-// blockWriter inserts the blocks of one run, several per statement.
+// blockWriter inserts the blocks of one run, several per statement, and records their fences.
 type blockWriter struct {
-	exec execer
-	run  int64
-	args []any
+	exec   execer
+	run    int64
+	ids    *atomic.Int64 // source of block ids
+	args   []any
+	fences [kindLogID + 1][]fence
 }
 
 const blocksPerInsert = 32
 
 func (w *blockWriter) writeKind(ctx context.Context, kind int, src runindex.Source) error {
 	b := runindex.Blocker{Emit: func(first runindex.Posting, data []byte) error {
-		w.args = append(w.args, w.run, kind, first.Key, first.TS, first.Seq, bytes.Clone(data))
-		if len(w.args) == 6*blocksPerInsert {
+		id := w.ids.Add(1)
+		w.args = append(w.args, id, w.run, kind, first.Key, first.TS, first.Seq, bytes.Clone(data))
+		w.fences[kind] = append(w.fences[kind], fence{first: first, id: id})
+		if len(w.args) == 7*blocksPerInsert {
 			return w.flush(ctx)
 		}
 		return nil
@@ -469,8 +477,8 @@ func (w *blockWriter) flush(ctx context.Context) error {
 	if len(w.args) == 0 {
 		return nil
 	}
-	n := len(w.args) / 6
-	q := "INSERT INTO blocks(run, kind, k, t, s, data) VALUES " + strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?),", n), ",")
+	n := len(w.args) / 7
+	q := "INSERT INTO blocks(id, run, kind, k, t, s, data) VALUES " + strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?),", n), ",")
 	_, err := w.exec.ExecContext(ctx, q, w.args...)
 	w.args = w.args[:0]
 	return translate(err, "insert blocks")
