@@ -26,9 +26,11 @@ const (
 // bare string whose kind is inferred. JSON null counts as absent.
 //
 // Every structural problem (unknown field, wrong JSON type) is collected with its entry index
-// and path, and decoding goes on, so that one response can list all of them. Malformed JSON
-// ends decoding with a problem naming the entry and byte offset. More than maxEntries entries is
-// a CodeTooLarge error. The returned error is a *vakt.Error whenever it is the caller's fault.
+// and path, and decoding goes on; DecodeDrafts then returns the drafts together with a
+// CodeInvalid error listing those problems, so that Service.Append can add the validation
+// problems of the same batch. Malformed JSON ends decoding with a problem naming the entry and
+// byte offset, and no drafts. More than maxEntries entries is a CodeTooLarge error. The
+// returned error is a *vakt.Error whenever it is the caller's fault.
 func DecodeDrafts(r io.Reader, framing Framing, maxEntries int) ([]Draft, error) {
 	return decodeDrafts(r, framing, maxEntries, false)
 }
@@ -108,7 +110,9 @@ func decodeDrafts(r io.Reader, framing Framing, maxEntries int, stored bool) ([]
 			vakt.Problem{Index: -1, Field: "", Reason: "must hold at least one entry"})
 	}
 	if len(j.problems) > 0 {
-		return nil, vakt.Invalid("request has invalid entries; nothing was stored", j.problems...)
+		// The drafts come back too (fields with a structural problem left empty), so that
+		// validation can add its own problems and one answer lists them all.
+		return drafts, vakt.Invalid("request has invalid entries; nothing was stored", j.problems...)
 	}
 	return drafts, nil
 }

@@ -2,6 +2,8 @@ package accesslog
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/vakt/vakt"
@@ -61,10 +63,12 @@ func (s *Service) validateOptions(t *tenant.Tenant) ValidateOptions {
 }
 
 // Append validates drafts and stores them in the caller's tenant, all or nothing. It needs the
-// writer role. Every invalid entry is reported (CodeInvalid with one Problem per broken rule);
-// an entry of a care provider the tenant does not own is CodeForbidden; a known logId with
-// other content is CodeConflict. See Store.Append for durability and idempotency.
-func (s *Service) Append(ctx context.Context, drafts []Draft) (AppendReport, error) {
+// writer role. Every invalid entry is reported (CodeInvalid with one Problem per broken rule),
+// together with the structural problems a surface found while decoding (decoded), so that one
+// answer lists everything; an entry of a care provider the tenant does not own is
+// CodeForbidden; a known logId with other content is CodeConflict. See Store.Append for
+// durability and idempotency.
+func (s *Service) Append(ctx context.Context, drafts []Draft, decoded ...vakt.Problem) (AppendReport, error) {
 	t, err := s.authorize(ctx, vakt.RoleWriter)
 	if err != nil {
 		return AppendReport{}, err
@@ -97,6 +101,9 @@ func (s *Service) Append(ctx context.Context, drafts []Draft) (AppendReport, err
 		if len(invalid) == 0 && len(foreign) == 0 {
 			pending = append(pending, Prepare(e))
 		}
+	}
+	if len(decoded) > 0 {
+		invalid = mergeProblems(decoded, invalid)
 	}
 	if len(invalid) > 0 {
 		return AppendReport{}, vakt.Invalid("request has invalid entries; nothing was stored", append(invalid, foreign...)...)
@@ -189,4 +196,28 @@ func (s *Service) ParsePatientID(ctx context.Context, field string, ii DraftII) 
 		return ident.PersonID{}, vakt.Invalid("query is invalid", v.problems...)
 	}
 	return id, nil
+}
+
+// mergeProblems combines the structural problems found while decoding with those validation
+// found, in entry order. A validation problem that only echoes a structural one (a field of the
+// wrong JSON type is empty, so validation calls it required) is dropped.
+func mergeProblems(decoded, validated []vakt.Problem) []vakt.Problem {
+	covers := func(d, v vakt.Problem) bool {
+		return d.Index == v.Index && (d.Field == "" || v.Field == d.Field || strings.HasPrefix(v.Field, d.Field+".") || strings.HasPrefix(v.Field, d.Field+"["))
+	}
+	out := append([]vakt.Problem(nil), decoded...)
+	for _, v := range validated {
+		echo := false
+		for _, d := range decoded {
+			if covers(d, v) {
+				echo = true
+				break
+			}
+		}
+		if !echo {
+			out = append(out, v)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b vakt.Problem) int { return a.Index - b.Index })
+	return out
 }

@@ -213,6 +213,24 @@ func TestAppendAtomicRejection(t *testing.T) {
 				"3 system: must be a JSON object",
 			},
 		},
+		{
+			// One answer lists both kinds; a field of the wrong JSON type is not also "required".
+			name: "structural and rule problems together",
+			batch: func(id func(int) string) []map[string]any {
+				return []map[string]any{
+					entry(id(0), patient("191212121213")),
+					entry(id(1), set("comment", "x")),
+					entry(id(2), set("activity.startDate", 20261122), set("activity.purpose", remove)),
+				}
+			},
+			message: "request has invalid entries; nothing was stored",
+			want: []string{
+				"0 resources[0].patient.patientId: check digit does not match (Luhn)",
+				"1 comment: is not a field of the RIV-TA log entry",
+				"2 activity.purpose: is required",
+				"2 activity.startDate: must be a JSON string",
+			},
+		},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			e := newEnv(t)

@@ -158,3 +158,38 @@ func TestUnavailable(t *testing.T) {
 		}
 	}
 }
+
+// TestContractEdges covers the request-shape rules that sit in the handlers: the role is checked
+// before a body is read, a query is one JSON object and nothing more, a patientId object has
+// root and extension only, and queries are JSON.
+func TestContractEdges(t *testing.T) {
+	e := newEnv(t)
+	writer, reader := e.token(t, tenantA, vakt.RoleWriter), e.token(t, tenantA, vakt.RoleReader)
+	cases := []struct {
+		name   string
+		c      call
+		status int
+		code   vakt.Code
+	}{
+		{"reader appends garbage: 403 before parsing",
+			call{method: "POST", path: "/api/v1/logs", token: reader, contentType: "text/plain", body: []byte("not json"), request: violates},
+			http.StatusForbidden, vakt.CodeForbidden},
+		{"writer searches garbage: 403 before parsing",
+			call{method: "POST", path: "/api/v1/logs/search", token: writer, body: []byte("{{{"), request: violates},
+			http.StatusForbidden, vakt.CodeForbidden},
+		{"data after the query",
+			call{method: "POST", path: "/api/v1/logs/search", token: reader, body: []byte(`{"limit":1} {"patientId":"x"}`), request: notValidatable}, // the validator reads one JSON value
+			http.StatusBadRequest, vakt.CodeInvalid},
+		{"patientId object with an extra member",
+			call{method: "POST", path: "/api/v1/logs/search", token: reader, body: []byte(`{"patientId":{"root":"1.2.752.129.2.1.3.1","extension":"191212121212","x":1}}`), request: violates},
+			http.StatusBadRequest, vakt.CodeInvalid},
+		{"query as text/plain",
+			call{method: "POST", path: "/api/v1/logs/export", token: reader, contentType: "text/plain", body: []byte(`{}`), request: violates},
+			http.StatusUnsupportedMediaType, vakt.CodeUnsupported},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			wantError(t, e.do(t, c.c), c.status, c.code)
+		})
+	}
+}

@@ -27,6 +27,9 @@ type appendResponse struct {
 // handleAppend stores a batch: a JSON array (application/json) or NDJSON
 // (application/x-ndjson). The answer comes only after the batch is durable.
 func (a *API) handleAppend(w http.ResponseWriter, r *http.Request) {
+	if !a.requireRole(w, r, vakt.RoleWriter) {
+		return
+	}
 	framing, err := framingOf(r.Header.Get("Content-Type"))
 	if err != nil {
 		a.writeError(w, r, err)
@@ -42,11 +45,15 @@ func (a *API) handleAppend(w http.ResponseWriter, r *http.Request) {
 		maxEntries = accesslog.DefaultMaxBatch
 	}
 	drafts, err := accesslog.DecodeDrafts(bufio.NewReaderSize(body, 64<<10), framing, maxEntries)
+	var decoded []vakt.Problem
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		if drafts == nil {
+			a.writeError(w, r, err)
+			return
+		}
+		decoded = vakt.ErrorProblems(err) // structural problems; validation adds the rest
 	}
-	rep, err := a.Service.Append(r.Context(), drafts)
+	rep, err := a.Service.Append(r.Context(), drafts, decoded...)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -99,6 +106,9 @@ type queryRequest struct {
 
 // decodeQuery reads and validates a search or export body. Problems name fields, never values.
 func (a *API) decodeQuery(r *http.Request, w http.ResponseWriter) (accesslog.Query, error) {
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); r.Header.Get("Content-Type") != "" && (err != nil || mt != "application/json") {
+		return accesslog.Query{}, vakt.Errorf(vakt.CodeUnsupported, "Content-Type must be application/json")
+	}
 	var req queryRequest
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxQueryBodyBytes))
 	dec.DisallowUnknownFields()
@@ -117,6 +127,9 @@ func (a *API) decodeQuery(r *http.Request, w http.ResponseWriter) (accesslog.Que
 		}
 		return accesslog.Query{}, vakt.Invalid("query is invalid", vakt.Problem{Index: -1, Field: "", Reason: reason})
 	}
+	if _, err := dec.Token(); err != io.EOF {
+		return accesslog.Query{}, vakt.Invalid("query is invalid", vakt.Problem{Index: -1, Field: "", Reason: "has data after the query object"})
+	}
 	var q accesslog.Query
 	var probs []vakt.Problem
 	bad := func(field, reason string) {
@@ -129,13 +142,15 @@ func (a *API) decodeQuery(r *http.Request, w http.ResponseWriter) (accesslog.Que
 			Root      string `json:"root"`
 			Extension string `json:"extension"`
 		}
+		strict := json.NewDecoder(bytes.NewReader(req.PatientID))
+		strict.DisallowUnknownFields()
 		switch {
 		case json.Unmarshal(req.PatientID, &s) == nil:
 			ii = accesslog.DraftII{Extension: s, Plain: true}
-		case json.Unmarshal(req.PatientID, &obj) == nil:
+		case strict.Decode(&obj) == nil:
 			ii = accesslog.DraftII{Root: obj.Root, Extension: obj.Extension}
 		default:
-			bad("patientId", "must be a string or an object with root and extension")
+			bad("patientId", "must be a string or an object with root and extension only")
 		}
 		if len(probs) == 0 {
 			p, err := a.Service.ParsePatientID(r.Context(), "patientId", ii)
@@ -191,6 +206,9 @@ func (a *API) decodeQuery(r *http.Request, w http.ResponseWriter) (accesslog.Que
 // handleSearch answers one page: {"entries":[...],"nextCursor":"..."}. Entries are written as
 // stored, byte for byte, so a client can hash what it receives.
 func (a *API) handleSearch(w http.ResponseWriter, r *http.Request) {
+	if !a.requireRole(w, r, vakt.RoleReader) {
+		return
+	}
 	q, err := a.decodeQuery(r, w)
 	if err != nil {
 		a.writeError(w, r, err)
@@ -228,6 +246,9 @@ func (a *API) handleSearch(w http.ResponseWriter, r *http.Request) {
 // {"error":{"code":...,"message":...}} so that a client never mistakes a cut stream for a
 // complete one.
 func (a *API) handleExport(w http.ResponseWriter, r *http.Request) {
+	if !a.requireRole(w, r, vakt.RoleReader) {
+		return
+	}
 	q, err := a.decodeQuery(r, w)
 	if err != nil {
 		a.writeError(w, r, err)
@@ -264,7 +285,7 @@ func (a *API) handleExport(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		if vakt.ErrorCode(err) == vakt.CodeInternal {
-			a.logger().ErrorContext(r.Context(), "export failed mid-stream", "err", err)
+			a.logger().ErrorContext(r.Context(), "export failed mid-stream", "request_id", vakt.RequestIDFrom(r.Context()), "err", err)
 		}
 		line, _ := json.Marshal(map[string]errorBody{"error": {Code: vakt.ErrorCode(err), Message: vakt.ErrorMessage(err)}})
 		bw.Write(line)

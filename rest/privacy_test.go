@@ -82,7 +82,14 @@ func TestPrivacy(t *testing.T) {
 		errorReplies = append(errorReplies, r)
 	}
 	conflict := decode[errorResponse](t, errorReplies[6])
-	if conflict.Code != "conflict" || !strings.Contains(conflict.Message, "(a value that looks like a personnummer)") {
+	// A logId that merely contains a personnummer is masked as well.
+	embedded := "x-" + pnrTolvan
+	e.appendJSON(t, writer, entry(embedded))
+	r := e.appendJSON(t, writer, entry(embedded, set("activity.activityArgs", "changed")))
+	if r.status != http.StatusConflict || strings.Contains(string(r.body), pnrTolvan) {
+		t.Errorf("conflict on a logId containing a personnummer echoed it: %s", r.body)
+	}
+	if conflict.Code != "conflict" || !strings.Contains(conflict.Message, "(a value that contains a personal identity number)") {
 		t.Errorf("conflict on a personnummer-like logId: %+v", conflict)
 	}
 

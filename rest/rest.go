@@ -144,6 +144,17 @@ func statusOf(code vakt.Code) int {
 	return http.StatusInternalServerError
 }
 
+// requireRole answers 403 unless the request's principal holds role. Handlers check it before
+// reading a body, so that a credential without the role cannot make the server parse one; the
+// service checks again.
+func (a *API) requireRole(w http.ResponseWriter, r *http.Request, role vakt.Role) bool {
+	if vakt.PrincipalFrom(r.Context()).Has(role) {
+		return true
+	}
+	a.writeError(w, r, vakt.Errorf(vakt.CodeForbidden, "this credential lacks the %s role", role))
+	return false
+}
+
 // writeError answers with err. Internal errors are logged with their detail and answered with
 // a generic message; caller errors are not logged (the access log has their status).
 func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
@@ -155,13 +166,18 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	status := statusOf(code)
 	if code == vakt.CodeInternal {
-		a.logger().ErrorContext(r.Context(), "request failed", "route", r.Pattern, "err", err)
+		a.logger().ErrorContext(r.Context(), "request failed", "route", r.Pattern, "request_id", vakt.RequestIDFrom(r.Context()), "err", err)
 	}
 	if code == vakt.CodeUnavailable {
 		w.Header().Set("Retry-After", "1")
 	}
+	if status == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="vakt", error="invalid_token"`)
+	}
 	if code == vakt.CodeCanceled {
-		return // the client is gone
+		// The client is gone; the status only reaches the access log and metrics.
+		w.WriteHeader(status)
+		return
 	}
 	writeJSON(w, status, errorBody{Code: code, Message: vakt.ErrorMessage(err), Errors: vakt.ErrorProblems(err)})
 }

@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -20,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/vakt/vakt"
 	"github.com/vakt/vakt/rest"
 )
 
@@ -174,7 +176,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			h.Set("Strict-Transport-Security", "max-age=63072000")
 		}
 		slot := &rest.PrincipalSlot{}
-		r = r.WithContext(rest.WithPrincipalSlot(r.Context(), slot))
+		r = r.WithContext(vakt.WithRequestID(rest.WithPrincipalSlot(r.Context(), slot), reqID))
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
 			if v := recover(); v != nil {
@@ -183,7 +185,9 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 				}
 				s.Logger.ErrorContext(r.Context(), "panic serving request", "route", r.Pattern, "panic", fmt.Sprint(v), "request_id", reqID)
 				if sw.status == 0 {
-					http.Error(sw, `{"code":"internal","message":"internal error"}`, http.StatusInternalServerError)
+					sw.Header().Set("Content-Type", "application/json")
+					sw.WriteHeader(http.StatusInternalServerError)
+					io.WriteString(sw, `{"code":"internal","message":"internal error"}`+"\n")
 				}
 			}
 			route := r.Pattern

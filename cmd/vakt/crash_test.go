@@ -295,4 +295,3 @@ func checkGapFree(t *testing.T, have map[string]int64) {
 		}
 	}
 }
-
