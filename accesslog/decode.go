@@ -38,8 +38,8 @@ func DecodeDrafts(r io.Reader, framing Framing, maxEntries int) ([]Draft, error)
 // DecodeStored parses one entry as served by search and export, including the fields the
 // service added (seq, receivedAt), which are returned alongside.
 func DecodeStored(data []byte) (Draft, int64, string, error) {
-	dec := jsontext.NewDecoder(bytes.NewReader(data))
-	j := jdec{d: dec, stored: true}
+	dec := jsontext.NewDecoder(bytes.NewReader(data), jsontext.AllowDuplicateNames(true))
+	j := jdec{d: dec, stored: true, pd: &pooledDecoder{strs: make(map[string]string)}}
 	var d Draft
 	if err := j.entry(&d); err != nil {
 		return Draft{}, 0, "", err
@@ -53,18 +53,32 @@ func DecodeStored(data []byte) (Draft, int64, string, error) {
 	return d, j.seq, j.receivedAt, nil
 }
 
-// decoders are reused across requests: a decoder keeps its read buffer, which grows to the size
-// of a whole batch.
-var decoders = sync.Pool{New: func() any { return jsontext.NewDecoder(bytes.NewReader(nil)) }}
+// pooledDecoder is reused across requests: the tokenizer keeps its read buffer (which grows to
+// a batch), and the intern table keeps the strings that repeat from entry to entry — member
+// names, HSA-ids, unit and user names, activity types — so that decoding them allocates nothing.
+type pooledDecoder struct {
+	dec     *jsontext.Decoder
+	strs    map[string]string
+	scratch []byte
+}
+
+// maxInterned bounds an intern table; beyond it strings are simply allocated.
+const maxInterned = 1 << 14
+
+var decoders = sync.Pool{New: func() any {
+	return &pooledDecoder{dec: jsontext.NewDecoder(bytes.NewReader(nil)), strs: make(map[string]string)}
+}}
 
 func decodeDrafts(r io.Reader, framing Framing, maxEntries int, stored bool) ([]Draft, error) {
-	dec := decoders.Get().(*jsontext.Decoder)
-	dec.Reset(r)
+	pd := decoders.Get().(*pooledDecoder)
+	// Duplicate member names are detected by the walker itself (jdec.object), more cheaply.
+	pd.dec.Reset(r, jsontext.AllowDuplicateNames(true))
 	defer func() {
-		dec.Reset(bytes.NewReader(nil)) // drop the reference to r
-		decoders.Put(dec)
+		pd.dec.Reset(bytes.NewReader(nil)) // drop the reference to r
+		decoders.Put(pd)
 	}()
-	j := jdec{d: dec, stored: stored}
+	dec := pd.dec
+	j := jdec{d: dec, stored: stored, pd: pd}
 	var drafts []Draft
 	if framing == FramingArray {
 		tok, err := dec.ReadToken()
@@ -121,6 +135,7 @@ func decodeDrafts(r io.Reader, framing Framing, maxEntries int, stored bool) ([]
 // common case allocates nothing but the strings it keeps.
 type jdec struct {
 	d          *jsontext.Decoder
+	pd         *pooledDecoder
 	index      int
 	stored     bool // accept the service fields seq and receivedAt
 	problems   []vakt.Problem
@@ -144,9 +159,6 @@ func (j *jdec) syntax(err error, path string) error {
 	var se *jsontext.SyntacticError
 	if errors.As(err, &se) {
 		reason := "is not valid JSON (at byte offset " + strconv.FormatInt(se.ByteOffset, 10) + ")"
-		if errors.Is(err, jsontext.ErrDuplicateName) {
-			reason = "has a duplicate field name (at byte offset " + strconv.FormatInt(se.ByteOffset, 10) + ")"
-		}
 		return vakt.Invalid("request body is not valid JSON; nothing was stored",
 			append(j.problems, vakt.Problem{Index: j.index, Field: path, Reason: reason})...)
 	}
@@ -192,6 +204,8 @@ func (j *jdec) object(path string, field func(name string) error) (present bool,
 	if _, err := j.d.ReadToken(); err != nil {
 		return false, j.syntax(err, path)
 	}
+	var seenArr [8]string
+	seen := seenArr[:0]
 	for {
 		switch j.d.PeekKind() {
 		case '}':
@@ -201,15 +215,66 @@ func (j *jdec) object(path string, field func(name string) error) (present bool,
 			_, err := j.d.ReadToken()
 			return true, j.syntax(err, path)
 		}
-		tok, err := j.d.ReadToken()
+		raw, err := j.d.ReadValue()
 		if err != nil {
 			return true, j.syntax(err, path)
 		}
-		if err := field(tok.String()); err != nil {
+		name, err := j.text(raw, true)
+		if err != nil {
+			return true, j.syntax(err, path)
+		}
+		// Objects of a log entry have at most seven members, so a linear check is cheapest.
+		dup := false
+		for _, n := range seen {
+			if n == name {
+				dup = true
+				break
+			}
+		}
+		if dup {
+			j.problem(join(path, safeName(name)), "is given twice")
+			if err := j.d.SkipValue(); err != nil {
+				return true, j.syntax(err, path)
+			}
+			continue
+		}
+		seen = append(seen, name)
+		if err := field(name); err != nil {
 			return true, err
 		}
 	}
 }
+
+// text returns the string a raw JSON string denotes, interned if asked: from the intern table
+// when it is there, so that repeated values allocate nothing.
+func (j *jdec) text(raw jsontext.Value, intern bool) (string, error) {
+	b := []byte(raw)
+	if len(b) < 2 || b[0] != '"' {
+		return "", errNotString
+	}
+	if bytes.IndexByte(b, '\\') < 0 {
+		b = b[1 : len(b)-1]
+	} else {
+		var err error
+		if j.pd.scratch, err = jsontext.AppendUnquote(j.pd.scratch[:0], raw); err != nil {
+			return "", err
+		}
+		b = j.pd.scratch
+	}
+	if !intern {
+		return string(b), nil
+	}
+	if s, ok := j.pd.strs[string(b)]; ok {
+		return s, nil
+	}
+	s := string(b)
+	if len(j.pd.strs) < maxInterned {
+		j.pd.strs[s] = s
+	}
+	return s, nil
+}
+
+var errNotString = errors.New("not a JSON string")
 
 func (j *jdec) wrap(err error, path string) error {
 	if err == nil {
@@ -229,11 +294,15 @@ func (j *jdec) unknown(parent, name string) error {
 func (j *jdec) str(parent, leaf string, dst *string) error {
 	switch j.d.PeekKind() {
 	case '"':
-		tok, err := j.d.ReadToken()
+		raw, err := j.d.ReadValue()
 		if err != nil {
 			return j.syntax(err, join(parent, leaf))
 		}
-		*dst = tok.String()
+		// Values unique to an entry would only crowd the intern table.
+		intern := !uniqueValued[leaf]
+		if *dst, err = j.text(raw, intern); err != nil {
+			return j.syntax(err, join(parent, leaf))
+		}
 		return nil
 	case 'n':
 		_, err := j.d.ReadToken()
@@ -245,6 +314,9 @@ func (j *jdec) str(parent, leaf string, dst *string) error {
 	j.problem(join(parent, leaf), "must be a JSON string")
 	return j.wrap(j.d.SkipValue(), parent)
 }
+
+// uniqueValued names the members whose values differ from entry to entry.
+var uniqueValued = map[string]bool{"logId": true, "startDate": true, "extension": true, "patientName": true, "activityArgs": true, "receivedAt": true}
 
 func (j *jdec) entry(d *Draft) error {
 	n := len(j.problems)
@@ -374,14 +446,42 @@ func (j *jdec) careUnit(path string, cu *DraftCareUnit) (bool, error) {
 	})
 }
 
+// resourcePaths are the problem paths of one resource, made once for the common indexes so that
+// decoding a resource builds no strings.
+type resourcePaths struct{ base, patient, careProvider, careUnit string }
+
+var commonResourcePaths = func() []resourcePaths {
+	out := make([]resourcePaths, 16)
+	for i := range out {
+		out[i] = makeResourcePaths(i)
+	}
+	return out
+}()
+
+func makeResourcePaths(i int) resourcePaths {
+	base := "resources[" + strconv.Itoa(i) + "]"
+	return resourcePaths{base: base, patient: base + ".patient", careProvider: base + ".careProvider", careUnit: base + ".careUnit"}
+}
+
+func resourcePathsOf(i int) resourcePaths {
+	if i < len(commonResourcePaths) {
+		return commonResourcePaths[i]
+	}
+	return makeResourcePaths(i)
+}
+
 // ii reads an IIType: an object {"root","extension"} or a bare string.
 func (j *jdec) ii(path string, dst *DraftII) (bool, error) {
 	if j.d.PeekKind() == '"' {
-		tok, err := j.d.ReadToken()
+		raw, err := j.d.ReadValue()
 		if err != nil {
 			return false, j.syntax(err, path)
 		}
-		*dst = DraftII{Extension: tok.String(), Plain: true}
+		ext, err := j.text(raw, false)
+		if err != nil {
+			return false, j.syntax(err, path)
+		}
+		*dst = DraftII{Extension: ext, Plain: true}
 		return true, nil
 	}
 	return j.object(path, func(name string) error {
@@ -429,7 +529,8 @@ func (j *jdec) resources(dst *[]DraftResource) error {
 			}
 			continue
 		}
-		path := "resources[" + strconv.Itoa(i) + "]"
+		rp := resourcePathsOf(i)
+		path := rp.base
 		*dst = append(*dst, DraftResource{})
 		r := &(*dst)[len(*dst)-1]
 		n := len(j.problems)
@@ -439,7 +540,7 @@ func (j *jdec) resources(dst *[]DraftResource) error {
 				return j.str(path, "resourceType", &r.ResourceType)
 			case "patient":
 				var p DraftPatient
-				pp := path + ".patient"
+				pp := rp.patient
 				present, err := j.object(pp, func(name string) error {
 					switch name {
 					case "patientId":
@@ -461,10 +562,10 @@ func (j *jdec) resources(dst *[]DraftResource) error {
 				}
 				return err
 			case "careProvider":
-				return j.careProvider(path+".careProvider", &r.CareProvider)
+				return j.careProvider(rp.careProvider, &r.CareProvider)
 			case "careUnit":
 				var cu DraftCareUnit
-				present, err := j.careUnit(path+".careUnit", &cu)
+				present, err := j.careUnit(rp.careUnit, &cu)
 				if present {
 					r.CareUnit = &cu
 				}

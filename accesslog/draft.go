@@ -112,18 +112,18 @@ func (d *Draft) Validate(index int, opts ValidateOptions) (Entry, []vakt.Problem
 	case strings.TrimSpace(d.LogID) != d.LogID:
 		v.add("logId", "has leading or trailing whitespace")
 	default:
-		v.text("logId", d.LogID, MaxLogIDLen, false)
+		v.text("", "logId", d.LogID, MaxLogIDLen, false)
 		e.LogID = d.LogID
 	}
 
-	e.System.ID = v.hsa("system.systemId", d.System.SystemID)
-	e.System.Name = v.text("system.systemName", d.System.SystemName, MaxTextLen, false)
+	e.System.ID = v.hsa("system", "systemId", d.System.SystemID)
+	e.System.Name = v.text("system", "systemName", d.System.SystemName, MaxTextLen, false)
 
 	a := &d.Activity
-	e.Activity.Type = ActivityType(v.text("activity.activityType", a.ActivityType, MaxTextLen, true))
-	e.Activity.Level = v.text("activity.activityLevel", a.ActivityLevel, MaxTextLen, false)
-	e.Activity.Args = v.text("activity.activityArgs", a.ActivityArgs, MaxArgsLen, false)
-	e.Activity.Purpose = Purpose(v.text("activity.purpose", a.Purpose, MaxTextLen, true))
+	e.Activity.Type = ActivityType(v.text("activity", "activityType", a.ActivityType, MaxTextLen, true))
+	e.Activity.Level = v.text("activity", "activityLevel", a.ActivityLevel, MaxTextLen, false)
+	e.Activity.Args = v.text("activity", "activityArgs", a.ActivityArgs, MaxArgsLen, false)
+	e.Activity.Purpose = Purpose(v.text("activity", "purpose", a.Purpose, MaxTextLen, true))
 	ref := opts.Now
 	if a.StartDate == "" {
 		v.add("activity.startDate", "is required")
@@ -140,13 +140,13 @@ func (d *Draft) Validate(index int, opts ValidateOptions) (Entry, []vakt.Problem
 	}
 
 	u := &d.User
-	e.User.ID = v.hsa("user.userId", u.UserID)
-	e.User.Name = v.text("user.name", u.Name, MaxTextLen, false)
+	e.User.ID = v.hsa("user", "userId", u.UserID)
+	e.User.Name = v.text("user", "name", u.Name, MaxTextLen, false)
 	if u.PersonID != nil {
-		e.User.PersonID = v.person("user.personId", *u.PersonID, ref, opts.AllowReserveIDs)
+		e.User.PersonID = v.person("user", "personId", *u.PersonID, ref, opts.AllowReserveIDs)
 	}
-	e.User.Assignment = v.text("user.assignment", u.Assignment, MaxTextLen, false)
-	e.User.Title = v.text("user.title", u.Title, MaxTextLen, false)
+	e.User.Assignment = v.text("user", "assignment", u.Assignment, MaxTextLen, false)
+	e.User.Title = v.text("user", "title", u.Title, MaxTextLen, false)
 	e.User.CareProvider = v.careProvider("user.careProvider", u.CareProvider)
 	e.User.CareUnit = v.careUnit("user.careUnit", u.CareUnit)
 
@@ -159,16 +159,16 @@ func (d *Draft) Validate(index int, opts ValidateOptions) (Entry, []vakt.Problem
 		e.Resources = make([]Resource, len(d.Resources))
 		for i := range d.Resources {
 			r := &d.Resources[i]
-			p := "resources[" + strconv.Itoa(i) + "]"
+			rp := resourcePathsOf(i)
 			out := &e.Resources[i]
-			out.Type = v.text(p+".resourceType", r.ResourceType, MaxTextLen, true)
+			out.Type = v.text(rp.base, "resourceType", r.ResourceType, MaxTextLen, true)
 			if r.Patient != nil {
-				out.Patient.ID = v.person(p+".patient.patientId", r.Patient.PatientID, ref, opts.AllowReserveIDs)
-				out.Patient.Name = v.text(p+".patient.patientName", r.Patient.PatientName, MaxTextLen, false)
+				out.Patient.ID = v.person(rp.patient, "patientId", r.Patient.PatientID, ref, opts.AllowReserveIDs)
+				out.Patient.Name = v.text(rp.patient, "patientName", r.Patient.PatientName, MaxTextLen, false)
 			}
-			out.CareProvider = v.careProvider(p+".careProvider", r.CareProvider)
+			out.CareProvider = v.careProvider(rp.careProvider, r.CareProvider)
 			if r.CareUnit != nil {
-				out.CareUnit = v.careUnit(p+".careUnit", *r.CareUnit)
+				out.CareUnit = v.careUnit(rp.careUnit, *r.CareUnit)
 			}
 		}
 	}
@@ -187,26 +187,30 @@ func (v *validator) add(field, reason string) {
 	v.problems = append(v.problems, vakt.Problem{Index: v.index, Field: field, Reason: reason})
 }
 
+// addAt records a problem at parent.leaf; paths are only put together for problems, so valid
+// entries cost no string building.
+func (v *validator) addAt(parent, leaf, reason string) { v.add(join(parent, leaf), reason) }
+
 // text checks a string element: XML-representable characters and the schema's maxLength,
 // counted in characters as XML Schema does.
-func (v *validator) text(field, s string, max int, required bool) string {
+func (v *validator) text(parent, leaf, s string, max int, required bool) string {
 	if s == "" {
 		if required {
-			v.add(field, "is required")
+			v.addAt(parent, leaf, "is required")
 		}
 		return ""
 	}
 	if !utf8.ValidString(s) {
-		v.add(field, "is not valid UTF-8")
+		v.addAt(parent, leaf, "is not valid UTF-8")
 		return ""
 	}
 	if n := utf8.RuneCountInString(s); n > max {
-		v.add(field, "is longer than "+strconv.Itoa(max)+" characters")
+		v.addAt(parent, leaf, "is longer than "+strconv.Itoa(max)+" characters")
 		return ""
 	}
 	for _, r := range s {
 		if !xmlChar(r) {
-			v.add(field, "contains a control character")
+			v.addAt(parent, leaf, "contains a control character")
 			return ""
 		}
 	}
@@ -220,68 +224,73 @@ func xmlChar(r rune) bool {
 		(r >= 0x20 && r <= 0xD7FF) || (r >= 0xE000 && r <= 0xFFFD) || (r >= 0x10000 && r <= 0x10FFFF)
 }
 
-func (v *validator) hsa(field, s string) ident.HSAID {
+func (v *validator) hsa(parent, leaf, s string) ident.HSAID {
 	if s == "" {
-		v.add(field, "is required")
+		v.addAt(parent, leaf, "is required")
 		return ""
 	}
 	id, err := ident.ParseHSAID(s)
 	if err != nil {
-		v.add(field, err.Error())
+		v.addAt(parent, leaf, err.Error())
 		return ""
 	}
 	return id
 }
 
-func (v *validator) careProvider(field string, cp DraftCareProvider) CareProvider {
+func (v *validator) careProvider(path string, cp DraftCareProvider) CareProvider {
 	return CareProvider{
-		ID:   v.hsa(field+".careProviderId", cp.CareProviderID),
-		Name: v.text(field+".careProviderName", cp.CareProviderName, MaxTextLen, false),
+		ID:   v.hsa(path, "careProviderId", cp.CareProviderID),
+		Name: v.text(path, "careProviderName", cp.CareProviderName, MaxTextLen, false),
 	}
 }
 
-func (v *validator) careUnit(field string, cu DraftCareUnit) CareUnit {
+func (v *validator) careUnit(path string, cu DraftCareUnit) CareUnit {
 	return CareUnit{
-		ID:   v.hsa(field+".careUnitId", cu.CareUnitID),
-		Name: v.text(field+".careUnitName", cu.CareUnitName, MaxTextLen, false),
+		ID:   v.hsa(path, "careUnitId", cu.CareUnitID),
+		Name: v.text(path, "careUnitName", cu.CareUnitName, MaxTextLen, false),
 	}
 }
 
-func (v *validator) person(field string, ii DraftII, ref time.Time, allowReserve bool) ident.PersonID {
+func (v *validator) person(parent, leaf string, ii DraftII, ref time.Time, allowReserve bool) ident.PersonID {
+	// Paths are joined only when there is a problem to report.
+	at := func(sub string) string {
+		if sub == "" {
+			return join(parent, leaf)
+		}
+		return join(parent, leaf) + "." + sub
+	}
 	if ii.Plain {
 		if ii.Extension == "" {
-			v.add(field, "is required")
+			v.add(at(""), "is required")
 			return ident.PersonID{}
 		}
 		p, err := ident.ParsePersonID(ii.Extension, ref)
 		if err != nil {
-			v.add(field, err.Error())
+			v.add(at(""), err.Error())
 		}
 		return p
 	}
-	if ii.Root == "" {
-		v.add(field+".root", "is required")
+	switch {
+	case ii.Root == "":
+		v.add(at("root"), "is required")
 		return ident.PersonID{}
-	}
-	if ii.Extension == "" {
-		v.add(field+".extension", "is required")
+	case ii.Extension == "":
+		v.add(at("extension"), "is required")
 		return ident.PersonID{}
-	}
-	if len(ii.Root) > MaxIIFieldLen {
-		v.add(field+".root", "is longer than 64 characters")
+	case len(ii.Root) > MaxIIFieldLen:
+		v.add(at("root"), "is longer than 64 characters")
 		return ident.PersonID{}
-	}
-	if len(ii.Extension) > MaxIIFieldLen {
-		v.add(field+".extension", "is longer than 64 characters")
+	case len(ii.Extension) > MaxIIFieldLen:
+		v.add(at("extension"), "is longer than 64 characters")
 		return ident.PersonID{}
 	}
 	p, err := ident.NewPersonID(ii.Root, ii.Extension, ref, allowReserve)
 	if err != nil {
-		sub := ".extension"
+		sub := "extension"
 		if errors.Is(err, ident.ErrRoot) || errors.Is(err, ident.ErrReserveNotAllowed) || errors.Is(err, ident.ErrRootMismatch) {
-			sub = ".root"
+			sub = "root"
 		}
-		v.add(field+sub, err.Error())
+		v.add(at(sub), err.Error())
 	}
 	return p
 }

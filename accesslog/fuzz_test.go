@@ -21,8 +21,8 @@ var fuzzPath = regexp.MustCompile(`^$|^[A-Za-z_?]+(\[[0-9]+\])?(\.[A-Za-z_?]+(\[
 
 // fuzzReason lists every reason DecodeDrafts may give. None can carry input.
 var fuzzReason = regexp.MustCompile(`^(is not a field of the RIV-TA log entry|must be a JSON (string|object|array)|` +
-	`has more than 1000 resources|must hold at least one entry|unexpected data after the JSON array|ends too early|` +
-	`(is not valid JSON|has a duplicate field name) \(at byte offset [0-9]+\))$`)
+	`has more than 1000 resources|must hold at least one entry|unexpected data after the JSON array|ends too early|is given twice|` +
+	`is not valid JSON \(at byte offset [0-9]+\))$`)
 
 // fuzzMaxEntries keeps fuzzed batches small.
 const fuzzMaxEntries = 20

@@ -191,7 +191,7 @@ func (s *Service) ParsePatientID(ctx context.Context, field string, ii DraftII) 
 		}
 	}
 	v := validator{index: -1}
-	id := v.person(field, ii, s.now(), allow)
+	id := v.person("", field, ii, s.now(), allow)
 	if len(v.problems) > 0 {
 		return ident.PersonID{}, vakt.Invalid("query is invalid", v.problems...)
 	}

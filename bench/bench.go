@@ -31,9 +31,10 @@ type Server struct {
 	Stop         func() error
 }
 
-// StartServer starts an in-process vakt service on dataDir with one tenant owning careProvider
-// and returns its URL and tokens. cmd/vakt supplies it, so the benchmark runs the real wiring.
-type StartServer func(ctx context.Context, dataDir string, careProvider ident.HSAID) (*Server, error)
+// StartServer starts a vakt service on dataDir with one tenant owning careProvider and returns
+// its URL and tokens; extra arguments go to `vakt serve`. cmd/vakt supplies it (a child process
+// of the same binary), so the benchmark runs the real wiring with production defaults.
+type StartServer func(ctx context.Context, dataDir string, careProvider ident.HSAID, serveArgs ...string) (*Server, error)
 
 // Report collects result lines and prints them as a table.
 type Report struct {

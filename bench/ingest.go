@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -32,7 +31,7 @@ type IngestConfig struct {
 	Baselines   bool   // also run the bare engine and raw SQLite
 	Start       StartServer
 	Log         io.Writer // progress
-	CPUProfile  io.Writer // if set, a CPU profile of the timed HTTP run only
+	CPUProfile  string // if set, the server of the HTTP run writes a CPU profile here
 }
 
 // Ingest measures durable ingest through HTTP and, in the same run on the same rows, the
@@ -104,7 +103,11 @@ func ingestHTTP(ctx context.Context, cfg IngestConfig, bodies [][]byte, cp ident
 	if err != nil {
 		return 0, 0, nil, err
 	}
-	srv, err := cfg.Start(ctx, dir, cp)
+	var args []string
+	if cfg.CPUProfile != "" {
+		args = append(args, "--cpuprofile", cfg.CPUProfile)
+	}
+	srv, err := cfg.Start(ctx, dir, cp, args...)
 	if err != nil {
 		return 0, 0, nil, err
 	}
@@ -114,11 +117,6 @@ func ingestHTTP(ctx context.Context, cfg IngestConfig, bodies [][]byte, cp ident
 	var lat latencies
 	var firstErr error
 	var wg sync.WaitGroup
-	if cfg.CPUProfile != nil {
-		if err := pprof.StartCPUProfile(cfg.CPUProfile); err != nil {
-			return 0, 0, nil, err
-		}
-	}
 	start := time.Now()
 	for range cfg.Concurrency {
 		wg.Add(1)
@@ -157,9 +155,6 @@ func ingestHTTP(ctx context.Context, cfg IngestConfig, bodies [][]byte, cp ident
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	if cfg.CPUProfile != nil {
-		pprof.StopCPUProfile()
-	}
 	if firstErr != nil {
 		srv.Stop()
 		return 0, 0, nil, firstErr

@@ -283,7 +283,7 @@ func TestAppendMalformed(t *testing.T) {
 		{"cut off", "application/json", "[" + valid[:len(valid)/2], "request body ends in the middle of a JSON value; nothing was stored", 0},
 		{"syntax error in the second entry", "application/x-ndjson", valid + "\n{\"logId\": nope}\n", "request body is not valid JSON; nothing was stored", 1},
 		{"data after the array", "application/json", "[" + valid + "] []", "request body has data after the array", -1},
-		{"duplicate member", "application/json", `[{"logId":"a","logId":"b"}]`, "request body is not valid JSON; nothing was stored", 0},
+		{"duplicate member", "application/json", `[{"logId":"a","logId":"b"}]`, "request has invalid entries; nothing was stored", 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := e.do(t, call{method: "POST", path: "/api/v1/logs", token: writer, contentType: c.contentType, body: []byte(c.body), request: mayViolate})

@@ -1,12 +1,16 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
+	"os/exec"
 	"runtime/pprof"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/vakt/vakt"
@@ -24,7 +28,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := newFlags("bench "+kind, "bench "+kind+" [flags]", stderr)
 	dir := fs.String("dir", "", "directory for benchmark databases (default: a new temporary directory, removed afterwards)")
 	seed := fs.Uint64("seed", 1, "synthetic data seed")
-	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile to this file (ingest: the timed HTTP run only)")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile to this file (ingest: of the server during the HTTP run; query: of the benchmark process)")
 	var icfg bench.IngestConfig
 	var qcfg bench.QueryConfig
 	switch kind {
@@ -51,21 +55,19 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		*dir = d
 	}
 	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
 		if kind == "ingest" {
-			icfg.CPUProfile = f // only the timed HTTP run
+			icfg.CPUProfile = *cpuprofile // the server of the HTTP run
 		} else {
+			f, err := os.Create(*cpuprofile)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
 			pprof.StartCPUProfile(f)
 			defer pprof.StopCPUProfile()
 		}
 	}
-	start := func(ctx context.Context, dataDir string, cp ident.HSAID) (*bench.Server, error) {
-		return startBenchServer(ctx, dataDir, cp)
-	}
+	start := startBenchServer
 	var rep *bench.Report
 	var err error
 	t0 := time.Now()
@@ -86,43 +88,68 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
-// startBenchServer runs the real service in this process on a free port, with one tenant.
-func startBenchServer(ctx context.Context, dataDir string, cp ident.HSAID) (*bench.Server, error) {
-	m := &Main{Config: ServeConfig{
-		DataDir: dataDir, Addr: "127.0.0.1:0", MaxBatch: 10000, MaxBodyBytes: 64 << 20, CacheMiB: 64,
-		Drain: 10 * time.Second, Logger: slog.New(slog.DiscardHandler),
-	}}
-	if err := m.Open(ctx); err != nil {
-		m.Close()
+// startBenchServer runs the real service as a child process (`vakt serve` of this very binary,
+// with its production defaults) on a free port, with one tenant. A separate process keeps the
+// load generator's memory and garbage collection out of the server's measurements.
+func startBenchServer(ctx context.Context, dataDir string, cp ident.HSAID, serveArgs ...string) (*bench.Server, error) {
+	reg, err := openRegistry(ctx, dataDir)
+	if err != nil {
 		return nil, err
 	}
-	if _, err := m.Registry.Tenant(ctx, "bench"); err != nil {
-		if err := m.Registry.CreateTenant(ctx, tenant.Tenant{ID: "bench", Name: "Benchmark", CareProviders: []ident.HSAID{cp}}); err != nil {
-			m.Close()
+	if _, err := reg.Tenant(ctx, "bench"); err != nil {
+		if err := reg.CreateTenant(ctx, tenant.Tenant{ID: "bench", Name: "Benchmark", CareProviders: []ident.HSAID{cp}}); err != nil {
+			reg.Close()
 			return nil, err
 		}
 	}
 	tokens := map[vakt.Role]string{}
 	for _, role := range []vakt.Role{vakt.RoleWriter, vakt.RoleReader} {
 		tok, id := auth.NewToken()
-		if err := m.Registry.CreateCredential(ctx, auth.Credential{ID: id, TenantID: "bench", Role: role, CreatedAt: time.Now()}, auth.HashToken(tok)); err != nil {
-			m.Close()
+		if err := reg.CreateCredential(ctx, auth.Credential{ID: id, TenantID: "bench", Role: role, Label: "bench", CreatedAt: time.Now()}, auth.HashToken(tok)); err != nil {
+			reg.Close()
 			return nil, err
 		}
 		tokens[role] = tok
 	}
-	sctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- m.Run(sctx) }()
-	return &bench.Server{
-		URL: "http://" + m.Server.Addr(), WriterToken: tokens[vakt.RoleWriter], ReaderToken: tokens[vakt.RoleReader], CareProvider: cp,
-		Stop: func() error {
-			cancel()
-			err := <-done
-			if cerr := m.Close(); err == nil {
-				err = cerr
+	if err := reg.Close(); err != nil {
+		return nil, err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	args := append([]string{"serve", "--data", dataDir, "--addr", "127.0.0.1:0", "--log-format", "json"}, serveArgs...)
+	cmd := exec.Command(exe, args...)
+	cmd.Env = os.Environ()
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	urls := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			var line struct{ Msg, URL string }
+			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "vakt is serving" {
+				urls <- strings.TrimSuffix(line.URL, "/")
 			}
-			return err
+		}
+	}()
+	var url string
+	select {
+	case url = <-urls:
+	case <-time.After(2 * time.Minute):
+		cmd.Process.Kill()
+		return nil, fmt.Errorf("bench: server did not start")
+	}
+	return &bench.Server{
+		URL: url, WriterToken: tokens[vakt.RoleWriter], ReaderToken: tokens[vakt.RoleReader], CareProvider: cp,
+		Stop: func() error {
+			cmd.Process.Signal(syscall.SIGTERM)
+			return cmd.Wait()
 		},
 	}, nil
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"runtime/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -143,6 +144,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.DurationVar(&c.Drain, "drain", 15*time.Second, "how long shutdown waits for requests in flight")
 	logFormat := fs.String("log-format", "auto", "log format: auto (text on a terminal, else json), json or text")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	cpuprofile := fs.String("cpuprofile", "", "debugging: write a CPU profile of the whole run to this file")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -157,6 +159,17 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		// requests and its mark phase takes a core from requests on a small server. 400 trades a
 		// little memory for far fewer collections; GOGC in the environment overrides it.
 		debug.SetGCPercent(400)
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	m := &Main{Config: c}
 	if err := m.Open(ctx); err != nil {
