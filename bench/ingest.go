@@ -31,7 +31,7 @@ type IngestConfig struct {
 	Baselines   bool   // also run the bare engine and raw SQLite
 	Start       StartServer
 	Log         io.Writer // progress
-	CPUProfile  string // if set, the server of the HTTP run writes a CPU profile here
+	CPUProfile  string    // if set, the server of the HTTP run writes a CPU profile here
 }
 
 // Ingest measures durable ingest through HTTP and, in the same run on the same rows, the
