@@ -102,7 +102,6 @@ type Store struct {
 	readers sync.RWMutex // read-held while a view's runs are read; write-held before deleting obsolete runs
 
 	compact chan struct{}
-	failed  atomic.Pointer[error] // set when the writer hit an error it cannot recover from
 
 	commits     atomic.Int64 // group commits
 	commitNanos atomic.Int64 // time spent in them

@@ -33,9 +33,6 @@ func (s *Store) Append(ctx context.Context, batch []accesslog.Pending) ([]access
 	if len(batch) == 0 {
 		return nil, vakt.Invalid("batch holds no entries", vakt.Problem{Index: -1, Reason: "must hold at least one entry"})
 	}
-	if p := s.failed.Load(); p != nil {
-		return nil, *p
-	}
 	req := &appendReq{ctx: ctx, batch: batch, hashes: make([]int64, len(batch)), done: make(chan struct{})}
 	for i := range batch {
 		req.hashes[i] = runindex.HashLogID(batch[i].Entry.LogID)
