@@ -348,7 +348,7 @@ func fromDigits(full [12]byte) (PersonID, error) {
 	if year < 1 || month < 1 || month > 12 || day < 1 || day > daysIn(year, month) {
 		return PersonID{}, ErrDate
 	}
-	if int(s[11]-'0') != luhnBytes(s[2:11]) {
+	if int(s[11]-'0') != CheckDigit(s[2:11]) {
 		return PersonID{}, ErrChecksum
 	}
 	return PersonID{kind: kind, root: root, num: uint64(atoiBytes(s)) ^ scramble}, nil
@@ -362,9 +362,13 @@ func atoiBytes(s []byte) int {
 	return n
 }
 
-func luhnBytes(d []byte) int {
+// CheckDigit returns the Luhn check digit of a personnummer's or samordningsnummer's nine digits
+// YYMMDDNNN (weights 2,1,2,… from the left, the digits of each product summed), as
+// Skatteverket computes it. Code that makes numbers (synthetic data) uses it so that the rule
+// lives in one place.
+func CheckDigit(nine []byte) int {
 	sum := 0
-	for i, c := range d {
+	for i, c := range nine {
 		v := int(c - '0')
 		if i%2 == 0 {
 			v *= 2
@@ -386,24 +390,6 @@ func (p PersonID) digits() [12]byte {
 		n /= 10
 	}
 	return d
-}
-
-// luhn returns the check digit of the ASCII digits d with weights 2,1,2,… from the left
-// (which for nine digits is Luhn's "double every second digit from the right"), summing the
-// digits of each product.
-func luhn(d string) int {
-	sum := 0
-	for i := 0; i < len(d); i++ {
-		v := int(d[i] - '0')
-		if i%2 == 0 {
-			v *= 2
-			if v > 9 {
-				v -= 9
-			}
-		}
-		sum += v
-	}
-	return (10 - sum%10) % 10
 }
 
 func daysIn(year, month int) int {

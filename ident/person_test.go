@@ -65,7 +65,7 @@ func TestTestHelpers(t *testing.T) {
 	}
 	for i := 0; i < 1000; i++ {
 		s := fmt.Sprintf("%09d", i*1000003%1000000000)
-		if fmt.Sprint(luhn(s)) != mk("00"+s[:6], s[6:])[11:] {
+		if fmt.Sprint(CheckDigit([]byte(s))) != mk("00"+s[:6], s[6:])[11:] {
 			t.Fatalf("luhn and test helper disagree on %s", s)
 		}
 	}

@@ -275,7 +275,7 @@ func (b *popBuilder) personID(birth time.Time, female, coord bool) ident.PersonI
 		}
 		put(8, n12, 2)
 		put(10, n3, 1)
-		digits[11] = byte('0' + luhn(digits[2:11]))
+		digits[11] = byte('0' + ident.CheckDigit(digits[2:11]))
 		key := int64(0)
 		for _, c := range digits {
 			key = key*10 + int64(c-'0')
@@ -291,23 +291,6 @@ func (b *popBuilder) personID(birth time.Time, female, coord bool) ident.PersonI
 		panic("synth: generated an invalid personnummer: " + err.Error())
 	}
 	return id
-}
-
-// luhn returns the check digit of a personnummer's nine digits YYMMDDNNN: weights 2,1,2,… from
-// the left, digits of products summed.
-func luhn(d []byte) int {
-	sum := 0
-	for i, c := range d {
-		v := int(c - '0')
-		if i%2 == 0 {
-			v *= 2
-			if v > 9 {
-				v -= 9
-			}
-		}
-		sum += v
-	}
-	return (10 - sum%10) % 10
 }
 
 // address returns a street address in the town of the area.
