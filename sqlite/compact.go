@@ -10,8 +10,8 @@ import (
 	"github.com/vakt/vakt/sqlite/internal/runindex"
 )
 
-// Merging runs. Runs are tiered: sealing makes level-0 runs; when the newest MergeFanIn runs
-// share a level they are merged into one run of the next level. A query probes every live run,
+// Merging runs. Runs are tiered: sealing makes level-0 runs; when MergeFanIn adjacent runs
+// share a level they are merged into one run of the next level, oldest group first. A query probes every live run,
 // so merging keeps that number small (at most MergeFanIn-1 per level), while each posting is
 // rewritten only once per level.
 //
@@ -47,19 +47,30 @@ func (s *Store) compactLoop() {
 	}
 }
 
-// mergeCandidates returns the newest MergeFanIn runs if they share a level below maxLevel.
+// mergeCandidates returns the oldest MergeFanIn adjacent runs that share a level below
+// maxLevel, or nil. Taking the oldest group keeps levels non-increasing from old runs to new
+// ones, so a group that filled up while a long merge ran is merged next rather than stranded
+// behind a newer, bigger run (which would let the number of runs grow without bound under
+// sustained ingest).
 func (s *Store) mergeCandidates(v *view) []*run {
 	f := s.opts.MergeFanIn
-	if len(v.runs) < f {
-		return nil
-	}
-	last := v.runs[len(v.runs)-f:]
-	for _, r := range last {
-		if r.level != last[0].level || r.level >= maxLevel {
-			return nil
+	for i := 0; i+f <= len(v.runs); i++ {
+		level := v.runs[i].level
+		if level >= maxLevel {
+			continue
+		}
+		same := true
+		for _, r := range v.runs[i+1 : i+f] {
+			if r.level != level {
+				same = false
+				break
+			}
+		}
+		if same {
+			return slices.Clone(v.runs[i : i+f])
 		}
 	}
-	return slices.Clone(last)
+	return nil
 }
 
 // quitContext is cancelled when the store closes, so that a long merge stops promptly.
