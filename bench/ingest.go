@@ -72,13 +72,21 @@ func Ingest(ctx context.Context, cfg IngestConfig) (*Report, error) {
 	fmt.Fprintln(cfg.Log, "run: bare engine (sqlite.Store.Append)")
 	// The same collector setting as `vakt serve`, so the baseline is not handicapped by holding
 	// a million decoded entries under the default GOGC.
+	// The baseline runs twice and the better run counts, so that a slow moment of the machine
+	// can only make the HTTP/baseline ratio look worse, never better.
 	old := debug.SetGCPercent(400)
-	bareRate, err := ingestBare(ctx, cfg, pend)
+	bare1, err := ingestBare(ctx, cfg, pend)
+	if err != nil {
+		debug.SetGCPercent(old)
+		return nil, err
+	}
+	bare2, err := ingestBare(ctx, cfg, pend)
 	debug.SetGCPercent(old)
 	if err != nil {
 		return nil, err
 	}
-	rep.Add("bare engine", "%8.0f entries/s   (same rows, same indexes, same durability, no HTTP)", bareRate)
+	bareRate := max(bare1, bare2)
+	rep.Add("bare engine", "%8.0f entries/s   (better of two runs: %.0f, %.0f; same rows, same indexes, same durability, no HTTP)", bareRate, bare1, bare2)
 	fmt.Fprintln(cfg.Log, "run: raw SQLite with B-tree indexes")
 	rawRate, rawBytes, err := ingestRawSQLite(ctx, cfg, pend)
 	if err != nil {
