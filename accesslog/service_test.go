@@ -27,7 +27,7 @@ func newService(t *testing.T) *accesslog.Service {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	stores, err := sqlite.NewStores(filepath.Join(dir, "tenants"), sqlite.Options{})
+	stores, err := sqlite.NewStores(filepath.Join(dir, "tenants"), sqlite.Options{}, sqlite.Signing{Instance: "test.vakt", Secret: []byte("a test secret of at least 32 bytes")})
 	if err != nil {
 		t.Fatal(err)
 	}

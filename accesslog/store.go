@@ -2,6 +2,8 @@ package accesslog
 
 import (
 	"context"
+
+	"github.com/vakt/vakt/merkle"
 )
 
 // Store is one tenant's access log: an append-only sequence of entries with the indexes that
@@ -45,8 +47,49 @@ type Store interface {
 	// Stats reports the size of the log.
 	Stats(ctx context.Context) (Stats, error)
 
+	// Tamper evidence. Entries are the leaves of an RFC 6962 Merkle tree in sequence order (leaf
+	// index = seq - 1, leaf hash = merkle.LeafHash of the entry's canonical JSON as served). The
+	// tree grows in the same durable transaction as the entries, so a crash never leaves an entry
+	// outside it.
+
+	// Checkpoint returns the latest signed checkpoint. Entries acknowledged by Append are covered
+	// by a checkpoint within the store's checkpoint interval (or after SignCheckpoint).
+	Checkpoint(ctx context.Context) (SignedCheckpoint, error)
+	// SignCheckpoint signs a checkpoint covering every entry committed when it is called, unless
+	// the latest one already does, and returns it.
+	SignCheckpoint(ctx context.Context) (SignedCheckpoint, error)
+	// Checkpoints returns the checkpoints the store keeps, by increasing size: a sparse history
+	// (about one an hour) and the latest.
+	Checkpoints(ctx context.Context) ([]SignedCheckpoint, error)
+	// VerifierKey returns the note verifier key that checks the tenant's checkpoints.
+	VerifierKey() string
+	// Prove returns the inclusion proof of the entry with logID against the latest checkpoint:
+	// CodeNotFound for an unknown logId, CodeUnavailable for an entry newer than the checkpoint.
+	Prove(ctx context.Context, logID string) (InclusionProof, error)
+	// Consistency returns the proof that the tree of size from is a prefix of the tree of size
+	// to, for 1 ≤ from ≤ to ≤ the latest checkpoint's size (CodeInvalid otherwise).
+	Consistency(ctx context.Context, from, to uint64) ([]merkle.Hash, error)
+	// Scan calls fn for every entry from sequence number from on, in sequence order, with the
+	// leaf hash the tree holds for it, using memory that does not grow with the log.
+	Scan(ctx context.Context, from int64, fn func(s *Stored, leaf merkle.Hash) error) error
+
 	// Close releases the store. Everything Append acknowledged is already durable.
 	Close() error
+}
+
+// SignedCheckpoint is a signed note (C2SP tlog-checkpoint) committing to the first Size entries.
+type SignedCheckpoint struct {
+	Size uint64
+	Note []byte
+}
+
+// InclusionProof proves that one entry is in the log as of a checkpoint.
+type InclusionProof struct {
+	LeafIndex  uint64        // seq - 1
+	TreeSize   uint64        // the checkpoint's size
+	LeafHash   merkle.Hash   // merkle.LeafHash of the entry's canonical JSON
+	Hashes     []merkle.Hash // the audit path, RFC 6962 order
+	Checkpoint SignedCheckpoint
 }
 
 // AppendResult is the outcome for one entry of a batch.

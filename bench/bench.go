@@ -9,6 +9,7 @@ package bench
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"fmt"
 	"io"
 	"os"
@@ -19,6 +20,8 @@ import (
 
 	"github.com/vakt/vakt/accesslog"
 	"github.com/vakt/vakt/ident"
+	"github.com/vakt/vakt/merkle"
+	"github.com/vakt/vakt/sqlite"
 	"github.com/vakt/vakt/synth"
 )
 
@@ -168,4 +171,20 @@ func dirSize(dir string) int64 {
 		}
 	}
 	return n
+}
+
+// storeOptions are the options of stores the benchmark opens itself: tamper evidence on, as
+// `vakt serve` runs them, with the given signing configuration or a random one.
+func storeOptions(tenant string, signing *sqlite.Signing) sqlite.Options {
+	if signing == nil {
+		secret := make([]byte, 32)
+		rand.Read(secret)
+		signing = &sqlite.Signing{Instance: "bench.vakt", Secret: secret}
+	}
+	origin := merkle.Origin(signing.Instance, tenant)
+	kp, err := merkle.DeriveKey(signing.Secret, origin)
+	if err != nil {
+		panic(err)
+	}
+	return sqlite.Options{Origin: origin, Keys: &kp}
 }

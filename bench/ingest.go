@@ -190,7 +190,7 @@ func ingestBare(ctx context.Context, cfg IngestConfig, pend [][]accesslog.Pendin
 	if err != nil {
 		return 0, err
 	}
-	st, err := sqlite.OpenStore(ctx, filepath.Join(dir, "bare.db"), sqlite.Options{})
+	st, err := sqlite.OpenStore(ctx, filepath.Join(dir, "bare.db"), storeOptions("bare", nil))
 	if err != nil {
 		return 0, err
 	}

@@ -28,6 +28,9 @@ type QueryConfig struct {
 	Seed    uint64 // synthetic data seed
 	Dir     string // datasets are built once under Dir and reused
 	Start   StartServer
+	// Signing returns the signing configuration `vakt serve` uses for a data directory, so that
+	// stores the benchmark opens itself sign with the same keys as the server.
+	Signing func(dataDir string) (sqlite.Signing, error)
 	Log     io.Writer
 }
 
@@ -118,7 +121,11 @@ func Query(ctx context.Context, cfg QueryConfig) (*Report, error) {
 	rep.Add("API staff member, one month, all", "%s  mean %.0f entries", ul, un)
 
 	fmt.Fprintln(cfg.Log, "querying the store directly...")
-	st, err := sqlite.OpenStore(ctx, storePath, sqlite.Options{})
+	signing, err := cfg.Signing(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	st, err := sqlite.OpenStore(ctx, storePath, storeOptions("bench", &signing))
 	if err != nil {
 		return nil, err
 	}
@@ -249,7 +256,11 @@ func buildDataset(ctx context.Context, cfg QueryConfig, dataDir string, cp ident
 	if err != nil {
 		return nil, err
 	}
-	st, err := sqlite.OpenStore(ctx, filepath.Join(dataDir, "tenants", "bench.db"), sqlite.Options{})
+	signing, err := cfg.Signing(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	st, err := sqlite.OpenStore(ctx, filepath.Join(dataDir, "tenants", "bench.db"), storeOptions("bench", &signing))
 	if err != nil {
 		return nil, err
 	}

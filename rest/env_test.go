@@ -189,7 +189,7 @@ func newEnvConfig(t *testing.T, cfg envConfig) *env {
 	}
 	t.Cleanup(func() { reg.Close() })
 	// Small caches and memory maps keep a test's footprint small; durability is unchanged.
-	stores, err := sqlite.NewStores(filepath.Join(dir, "tenants"), sqlite.Options{CacheKiB: 1024, MmapBytes: 1 << 20})
+	stores, err := sqlite.NewStores(filepath.Join(dir, "tenants"), sqlite.Options{CacheKiB: 1024, MmapBytes: 1 << 20}, testSigning)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -544,3 +544,6 @@ func wantCanonical(t *testing.T, raw []byte) {
 		t.Errorf("entry is not canonical JSON:\n got %s\nwant %s", raw, c)
 	}
 }
+
+// testSigning signs the test tenants' checkpoints.
+var testSigning = sqlite.Signing{Instance: "test.vakt", Secret: []byte("a test secret of at least 32 bytes")}

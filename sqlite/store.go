@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/vakt/vakt/accesslog"
+	"github.com/vakt/vakt/merkle"
 	"github.com/vakt/vakt/sqlite/internal/runindex"
 )
 
@@ -27,6 +28,17 @@ type Options struct {
 	ReadConns   int   // concurrent readers (4)
 	MmapBytes   int64 // memory-mapped I/O for reads (2 GiB, the most this SQLite build maps)
 	Logger      *slog.Logger
+
+	// Tamper evidence: the log's origin (merkle.Origin) and its signing key. Required unless
+	// NoMerkle is set.
+	Origin string
+	Keys   *merkle.KeyPair
+	// CheckpointInterval is the longest a new entry waits to be covered by a signed checkpoint
+	// (1 s).
+	CheckpointInterval time.Duration
+	// NoMerkle turns the Merkle tree and checkpoints off. For benchmarks that measure what tamper
+	// evidence costs; never in production.
+	NoMerkle bool
 }
 
 func (o Options) withDefaults() Options {
@@ -50,6 +62,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.CheckpointInterval <= 0 {
+		o.CheckpointInterval = time.Second
 	}
 	return o
 }
@@ -102,6 +117,13 @@ type Store struct {
 	readers sync.RWMutex // read-held while a view's runs are read; write-held before deleting obsolete runs
 
 	compact chan struct{}
+
+	// Tamper evidence. tree is writer-owned; head is the committed tree for the checkpointer;
+	// latest the newest signed checkpoint; cpMu serialises signing.
+	tree   *treeState
+	head   atomic.Pointer[treeHead]
+	latest atomic.Pointer[accesslog.SignedCheckpoint]
+	cpMu   sync.Mutex
 
 	commits     atomic.Int64 // group commits
 	commitNanos atomic.Int64 // time spent in them
@@ -214,6 +236,9 @@ var _ accesslog.Store = (*Store)(nil)
 // discarded.
 func OpenStore(ctx context.Context, path string, opts Options) (*Store, error) {
 	opts = opts.withDefaults()
+	if !opts.NoMerkle && (opts.Keys == nil || opts.Origin == "") {
+		return nil, errors.New("sqlite: a store needs its origin and signing key (or NoMerkle)")
+	}
 	s := &Store{path: path, opts: opts, log: opts.Logger.With("db", path)}
 	var err error
 	if s.wdb, err = openDB(path, connConfig{maxConns: 1, cacheKiB: opts.CacheKiB, noCheckpoint: true}); err != nil {
@@ -246,7 +271,11 @@ func OpenStore(ctx context.Context, path string, opts Options) (*Store, error) {
 	s.wg.Add(3)
 	go s.writeLoop()
 	go s.compactLoop()
-	go s.checkpointLoop()
+	go s.walCheckpointLoop()
+	if !opts.NoMerkle {
+		s.wg.Add(1)
+		go s.checkpointLoop()
+	}
 	s.compact <- struct{}{} // finish merges a previous process left undone
 	return s, nil
 }
@@ -322,6 +351,14 @@ func (s *Store) recover(ctx context.Context) error {
 	}
 	if s.nextSeq < sealed {
 		return fmt.Errorf("sqlite: runs cover sequence numbers up to %d but the log ends at %d; the file is damaged", sealed, s.nextSeq)
+	}
+	if !s.opts.NoMerkle {
+		if err := s.loadTree(ctx, s.nextSeq); err != nil {
+			return err
+		}
+		if err := s.loadCheckpoint(ctx); err != nil {
+			return err
+		}
 	}
 	s.nextSeq++
 	// Entries after the last run are indexed in memory again, straight from their JSON.
@@ -418,6 +455,12 @@ func (s *Store) Close() error {
 	s.closeMu.Unlock()
 	close(s.quit)
 	s.wg.Wait()
+	if !s.opts.NoMerkle {
+		// The last checkpoint covers everything, so a bundle or a restart starts complete.
+		if _, err := s.SignCheckpoint(context.Background()); err != nil {
+			s.log.Warn("final checkpoint failed", "err", err)
+		}
+	}
 	if _, err := s.cdb.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
 		s.log.Warn("final checkpoint failed", "err", err)
 	}
@@ -443,9 +486,10 @@ func (s *Store) Stats(ctx context.Context) (accesslog.Stats, error) {
 	return accesslog.Stats{Entries: n, DiskBytes: size}, nil
 }
 
-// checkpointLoop copies committed WAL frames into the database file in the background, so that
-// commits never pay for it. A PASSIVE checkpoint does not block the writer or readers.
-func (s *Store) checkpointLoop() {
+// walCheckpointLoop copies committed WAL frames into the database file in the background, so
+// that commits never pay for it. A PASSIVE checkpoint does not block the writer or readers.
+// (A WAL checkpoint has nothing to do with the Merkle tree's signed checkpoints.)
+func (s *Store) walCheckpointLoop() {
 	defer s.wg.Done()
 	t := time.NewTicker(250 * time.Millisecond)
 	defer t.Stop()

@@ -2,14 +2,34 @@ package sqlite
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/vakt/vakt/accesslog"
 	"github.com/vakt/vakt/accesslog/accesslogtest"
+	"github.com/vakt/vakt/ident"
+	"github.com/vakt/vakt/merkle"
 )
 
+// testKeys gives a store the origin and key of a test tenant, and a checkpoint interval long
+// enough that only the suite's explicit SignCheckpoint calls sign.
+func testKeys(opts Options) Options {
+	opts.Origin = merkle.Origin("test.vakt", "tenant")
+	kp, err := merkle.DeriveKey([]byte("a test secret of at least 32 bytes"), opts.Origin)
+	if err != nil {
+		panic(err)
+	}
+	opts.Keys = &kp
+	if opts.CheckpointInterval == 0 {
+		opts.CheckpointInterval = time.Hour
+	}
+	return opts
+}
+
 func harness(opts Options) accesslogtest.Harness {
+	opts = testKeys(opts)
 	return accesslogtest.Harness{
 		New: func(t *testing.T) func() accesslog.Store {
 			path := filepath.Join(t.TempDir(), "tenant.db")
@@ -39,5 +59,96 @@ func TestStoreConformance(t *testing.T) {
 			h.Large = c.name == "small runs"
 			accesslogtest.Run(t, h)
 		})
+	}
+}
+
+// TestCheckpointsFollowAppends: with a short interval, a checkpoint covering new entries appears
+// on its own.
+func TestCheckpointsFollowAppends(t *testing.T) {
+	ctx := context.Background()
+	opts := testKeys(Options{CheckpointInterval: 20 * time.Millisecond})
+	st, err := OpenStore(ctx, filepath.Join(t.TempDir(), "t.db"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.Append(ctx, []accesslog.Pending{accesslog.Prepare(testEntry("c1"))}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		cp, err := st.Checkpoint(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cp.Size == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no checkpoint covered the new entry within 10 s")
+		}
+		time.Sleep(5 * time.Millisecond) // polling a deadline-bound condition
+	}
+}
+
+// TestTreeBuiltForOlderFiles: a file written without the tree (NoMerkle, or before the tree
+// existed) gets its tree built from the entries at open, and proves them.
+func TestTreeBuiltForOlderFiles(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "t.db")
+	st, err := OpenStore(ctx, path, Options{NoMerkle: true, SealEntries: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var batch []accesslog.Pending
+	for i := range 5000 {
+		batch = append(batch, accesslog.Prepare(testEntry(fmt.Sprintf("old%04d", i))))
+	}
+	if _, err := st.Append(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st, err = OpenStore(ctx, path, testKeys(Options{SealEntries: 50}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cp, err := st.SignCheckpoint(ctx)
+	if err != nil || cp.Size != 5000 {
+		t.Fatalf("checkpoint %d %v", cp.Size, err)
+	}
+	c, err := merkle.Open(cp.Note, st.VerifierKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"old0000", "old2048", "old4999"} {
+		p, err := st.Prove(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := st.Get(ctx, id)
+		if p.LeafHash != merkle.LeafHash(got.JSON) {
+			t.Fatalf("%s: leaf hash is not the hash of the served JSON", id)
+		}
+		if err := merkle.VerifyInclusion(p.LeafIndex, p.TreeSize, p.LeafHash, p.Hashes, c.Root); err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+	}
+}
+
+func testEntry(logID string) accesslog.Entry {
+	pid, err := ident.ParsePersonID("191212121212", time.Now())
+	if err != nil {
+		panic(err)
+	}
+	return accesslog.Entry{
+		LogID:    logID,
+		System:   accesslog.System{ID: "SE2321000016-S001"},
+		Activity: accesslog.Activity{Type: "Läsa", StartDate: time.Date(2026, 10, 1, 8, 0, 0, 0, time.UTC), Purpose: "Vård och behandling"},
+		User: accesslog.User{ID: "SE2321000016-U001", CareProvider: accesslog.CareProvider{ID: "SE2321000016-0001"},
+			CareUnit: accesslog.CareUnit{ID: "SE2321000016-E001"}},
+		Resources: []accesslog.Resource{{Type: "Journalanteckning", Patient: accesslog.Patient{ID: pid}, CareProvider: accesslog.CareProvider{ID: "SE2321000016-0001"}}},
 	}
 }

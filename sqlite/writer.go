@@ -12,6 +12,7 @@ import (
 	"github.com/vakt/vakt"
 	"github.com/vakt/vakt/accesslog"
 	"github.com/vakt/vakt/ident"
+	"github.com/vakt/vakt/merkle"
 	"github.com/vakt/vakt/sqlite/internal/runindex"
 )
 
@@ -174,8 +175,25 @@ func (s *Store) commitGroup(group []*appendReq) {
 		s.dict.dropPending()
 		return
 	}
+	// The tree grows in the same transaction as the entries. The group works on a copy of the
+	// tree, which replaces it only once the commit has succeeded.
+	var next *treeState
+	var dirty map[int64][]byte
+	if !s.opts.NoMerkle {
+		var err error
+		if next, dirty, err = s.growTree(rows, received); err != nil {
+			s.dict.dropPending()
+			for _, r := range group {
+				if r.err == nil {
+					r.err, r.res = err, nil
+				}
+			}
+			s.log.Error("append failed: the Merkle tree could not grow", "err", err)
+			return
+		}
+	}
 	start := time.Now()
-	err := s.writeRows(rows, received)
+	err := s.writeRows(rows, received, dirty)
 	s.commits.Add(1)
 	s.commitNanos.Add(int64(time.Since(start)))
 	if err != nil {
@@ -190,6 +208,10 @@ func (s *Store) commitGroup(group []*appendReq) {
 	}
 	s.dict.publishPending()
 	s.nextSeq = seq
+	if next != nil {
+		s.tree = next
+		s.publishHead()
+	}
 	s.viewMu.Lock()
 	old := s.view.Load()
 	nv := &view{runs: old.runs, tailLo: old.tailLo, tail: old.tail, tailIdx: old.tailIdx}
@@ -237,7 +259,7 @@ func containsPersonID(s string) bool {
 
 // writeRows inserts the group's new entries and dictionary values in one transaction. The
 // transaction does not take a request's context: a group commits whole or not at all.
-func (s *Store) writeRows(rows []newRow, received time.Time) error {
+func (s *Store) writeRows(rows []newRow, received time.Time, strips map[int64][]byte) error {
 	ctx := context.Background()
 	tx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
@@ -265,7 +287,31 @@ func (s *Store) writeRows(rows []newRow, received time.Time) error {
 			return translate(err, "insert entry")
 		}
 	}
+	if err := writeStrips(ctx, tx, strips); err != nil {
+		return err
+	}
 	return translate(tx.Commit(), "commit append")
+}
+
+// growTree returns a copy of the tree with the group's entries appended, and the strips that
+// changed. Each leaf hash is computed from exactly the bytes search will serve.
+func (s *Store) growTree(rows []newRow, received time.Time) (*treeState, map[int64][]byte, error) {
+	next, err := s.tree.clone()
+	if err != nil {
+		return nil, nil, err
+	}
+	dirty := map[int64][]byte{}
+	var buf []byte
+	for i := range rows {
+		var leaf merkle.Hash
+		if leaf, buf, err = leafHash(buf, rows[i].p.Head(), rows[i].p.Actor(), rows[i].seq, received); err != nil {
+			return nil, nil, err
+		}
+		if err := next.appendLeaf(leaf, dirty); err != nil {
+			return nil, nil, err
+		}
+	}
+	return next, dirty, nil
 }
 
 // entryColumns is the number of columns rowArgs fills.

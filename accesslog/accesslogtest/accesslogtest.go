@@ -52,6 +52,8 @@ func Run(t *testing.T, h Harness) {
 		{"ReserveNumbers", testReserve},
 		{"Stats", testStats},
 		{"Model", testModel},
+		{"CheckpointAndProofs", testCheckpointAndProofs},
+		{"RejectedBatchLeavesTreeAlone", testRejectedBatchLeavesTreeAlone},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, h) })

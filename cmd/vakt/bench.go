@@ -17,6 +17,7 @@ import (
 	"github.com/vakt/vakt/auth"
 	"github.com/vakt/vakt/bench"
 	"github.com/vakt/vakt/ident"
+	"github.com/vakt/vakt/sqlite"
 	"github.com/vakt/vakt/tenant"
 )
 
@@ -77,6 +78,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		rep, err = bench.Ingest(ctx, icfg)
 	case "query":
 		qcfg.Seed, qcfg.Dir, qcfg.Start, qcfg.Log = *seed, *dir, start, stderr
+		qcfg.Signing = func(dataDir string) (sqlite.Signing, error) { return openSigning(dataDir, "", "") }
 		rep, err = bench.Query(ctx, qcfg)
 	}
 	if err != nil {

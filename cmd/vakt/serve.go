@@ -30,7 +30,14 @@ type ServeConfig struct {
 	CacheMiB     int
 	SealEntries  int
 	Drain        time.Duration
-	Logger       *slog.Logger
+	// Instance names this instance in checkpoint origins; SigningKey is the base64 secret that
+	// tenants' checkpoint keys derive from. Both default to files in DataDir.
+	Instance           string
+	SigningKey         string
+	CheckpointInterval time.Duration
+	// NoMerkle turns tamper evidence off: only for benchmarks that measure its cost.
+	NoMerkle bool
+	Logger   *slog.Logger
 }
 
 func (c *ServeConfig) validate() error {
@@ -83,7 +90,16 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.Registry, err = openRegistry(ctx, c.DataDir); err != nil {
 		return fmt.Errorf("open registry: %w", err)
 	}
-	if m.Stores, err = sqlite.NewStores(tenantDir(c.DataDir), sqlite.Options{CacheKiB: c.CacheMiB * 1024, SealEntries: c.SealEntries, Logger: log}); err != nil {
+	signing, err := openSigning(c.DataDir, c.Instance, c.SigningKey)
+	if err != nil {
+		return fmt.Errorf("checkpoint signing: %w", err)
+	}
+	if c.NoMerkle {
+		log.Warn("tamper evidence is OFF (--no-merkle): no Merkle tree, no checkpoints, no proofs; for benchmarks only")
+	}
+	opts := sqlite.Options{CacheKiB: c.CacheMiB * 1024, SealEntries: c.SealEntries, Logger: log,
+		CheckpointInterval: c.CheckpointInterval, NoMerkle: c.NoMerkle}
+	if m.Stores, err = sqlite.NewStores(tenantDir(c.DataDir), opts, signing); err != nil {
 		return fmt.Errorf("open tenant stores: %w", err)
 	}
 	reg := prometheus.NewRegistry()
@@ -142,10 +158,14 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.IntVar(&c.CacheMiB, "cache-mib", 64, "SQLite page cache per tenant for writing, MiB")
 	fs.IntVar(&c.SealEntries, "seal-entries", 65536, "tuning: entries indexed in memory before they are written as an index run")
 	fs.DurationVar(&c.Drain, "drain", 15*time.Second, "how long shutdown waits for requests in flight")
+	fs.StringVar(&c.Instance, "instance", "", "name of this instance in checkpoint origins, e.g. loggtjanst.region.se (default: the host name, fixed at first start)")
+	fs.StringVar(&c.SigningKey, "signing-key", "", "base64 secret (≥ 32 bytes) that checkpoint keys derive from (default: created at first start in DATA/signing.key)")
+	fs.DurationVar(&c.CheckpointInterval, "checkpoint-interval", time.Second, "longest time before new entries are covered by a signed checkpoint")
+	fs.BoolVar(&c.NoMerkle, "no-merkle", false, "benchmarks only: turn tamper evidence off")
 	logFormat := fs.String("log-format", "auto", "log format: auto (text on a terminal, else json), json or text")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	cpuprofile := fs.String("cpuprofile", "", "debugging: write a CPU profile of the whole run to this file")
-	if err := parse(fs, args); err != nil {
+	if err := parse(fs, args, "signing-key"); err != nil {
 		return err
 	}
 	log, err := newLogger(stderr, *logFormat, *logLevel)

@@ -1,0 +1,531 @@
+package sqlite
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/transparency-dev/merkle/compact"
+
+	"github.com/vakt/vakt"
+	"github.com/vakt/vakt/accesslog"
+	"github.com/vakt/vakt/merkle"
+)
+
+// The Merkle tree is stored in strips: the hashes of 256 consecutive nodes of one level in one
+// row (see migrations/tenant/0002_merkle.sql). Appends only ever extend the last strip of each
+// level, and a proof reads O(log n) strips.
+const (
+	stripNodes = 256
+	stripBytes = stripNodes * merkle.HashSize
+)
+
+func stripID(level uint, strip uint64) int64 { return int64(level)<<40 | int64(strip) }
+
+// treeState is the writer's Merkle tree: its right edge and the last, incomplete strip of every
+// level. A group works on a copy and the copy replaces the state only after the group's commit,
+// so a failed commit leaves the tree as it was.
+type treeState struct {
+	tree    *merkle.Tree
+	partial map[uint][]byte // level → hashes of the last strip's nodes so far
+}
+
+func (t *treeState) clone() (*treeState, error) {
+	size := t.tree.Size()
+	edge := merkle.EdgeNodes(size)
+	hs := make([]merkle.Hash, len(edge))
+	for i, id := range edge {
+		buf := t.partial[id.Level]
+		// Edge nodes are the newest of their level, so they sit in the level's last strip.
+		off := int(id.Index%stripNodes) * merkle.HashSize
+		if len(buf) < off+merkle.HashSize {
+			return nil, fmt.Errorf("sqlite: tree edge node %d/%d is not in memory", id.Level, id.Index)
+		}
+		copy(hs[i][:], buf[off:])
+	}
+	tree, err := merkle.RestoreTree(size, hs)
+	if err != nil {
+		return nil, err
+	}
+	c := &treeState{tree: tree, partial: make(map[uint][]byte, len(t.partial))}
+	for l, b := range t.partial {
+		c.partial[l] = b // copied on first write (appendLeaf)
+	}
+	return c, nil
+}
+
+// appendLeaf adds a leaf and records every strip it changes in dirty (strip id → contents).
+func (t *treeState) appendLeaf(leaf merkle.Hash, dirty map[int64][]byte) error {
+	var err error
+	visit := func(level uint, index uint64, h merkle.Hash) {
+		strip, pos := index/stripNodes, int(index%stripNodes)
+		buf := t.partial[level]
+		id := stripID(level, strip)
+		if pos == 0 {
+			buf = make([]byte, 0, stripBytes)
+		} else if _, mine := dirty[id]; !mine {
+			// The first change to this strip in the group: copy, since the committed state
+			// still refers to the old contents.
+			buf = append(make([]byte, 0, stripBytes), buf...)
+		}
+		if len(buf) != pos*merkle.HashSize {
+			err = fmt.Errorf("sqlite: tree node %d/%d does not follow its strip (have %d)", level, index, len(buf)/merkle.HashSize)
+			return
+		}
+		buf = append(buf, h[:]...)
+		t.partial[level] = buf
+		dirty[id] = buf
+	}
+	if e := t.tree.Append(leaf, visit); e != nil {
+		return e
+	}
+	return err
+}
+
+// readNodes reads node hashes from the stored strips, one statement for all of them.
+func (s *Store) readNodes(ctx context.Context, ids []compact.NodeID) ([]merkle.Hash, error) {
+	return s.readNodesWith(ctx, s.rdb, ids)
+}
+
+// readNodesWith is readNodes on a given pool: the writer's at open, before readers exist.
+func (s *Store) readNodesWith(ctx context.Context, db *sql.DB, ids []compact.NodeID) ([]merkle.Hash, error) {
+	want := make([]int64, 0, len(ids))
+	seen := map[int64]bool{}
+	for _, id := range ids {
+		sid := stripID(id.Level, id.Index/stripNodes)
+		if !seen[sid] {
+			seen[sid] = true
+			want = append(want, sid)
+		}
+	}
+	strips := make(map[int64][]byte, len(want))
+	rows, err := db.QueryContext(ctx, `SELECT id, hashes FROM tree WHERE id IN (SELECT value FROM json_each(?))`, seqList(want))
+	if err != nil {
+		return nil, translate(err, "read tree")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var b []byte
+		if err := rows.Scan(&id, &b); err != nil {
+			return nil, translate(err, "read tree")
+		}
+		strips[id] = b
+	}
+	if err := rows.Err(); err != nil {
+		return nil, translate(err, "read tree")
+	}
+	out := make([]merkle.Hash, len(ids))
+	for i, id := range ids {
+		b := strips[stripID(id.Level, id.Index/stripNodes)]
+		off := int(id.Index%stripNodes) * merkle.HashSize
+		if len(b) < off+merkle.HashSize {
+			return nil, fmt.Errorf("sqlite: tree node %d/%d is missing; the tree is damaged", id.Level, id.Index)
+		}
+		copy(out[i][:], b[off:])
+	}
+	return out, nil
+}
+
+// leafHash computes an entry's leaf hash from its stored parts, without assembling the JSON in
+// a buffer of its own: buf is scratch space the caller reuses.
+func leafHash(buf []byte, head, actor []byte, seq int64, received time.Time) (merkle.Hash, []byte, error) {
+	buf = append(buf[:0], 0) // the RFC 6962 leaf prefix
+	buf, err := accesslog.Assemble(buf, head, actor, seq, received)
+	if err != nil {
+		return merkle.Hash{}, buf, err
+	}
+	return sha256.Sum256(buf), buf, nil
+}
+
+// loadTree restores the tree from the stored strips at open and brings it up to the last entry
+// if it lags (a file written before the tree existed).
+func (s *Store) loadTree(ctx context.Context, entries int64) error {
+	var last sql.NullInt64
+	if err := s.wdb.QueryRowContext(ctx, `SELECT max(id) FROM tree WHERE id < ?`, int64(1)<<40).Scan(&last); err != nil {
+		return translate(err, "read tree size")
+	}
+	var size uint64
+	if last.Valid {
+		var b []byte
+		if err := s.wdb.QueryRowContext(ctx, `SELECT hashes FROM tree WHERE id = ?`, last.Int64).Scan(&b); err != nil {
+			return translate(err, "read tree size")
+		}
+		size = uint64(last.Int64)*stripNodes + uint64(len(b)/merkle.HashSize)
+	}
+	if int64(size) > entries {
+		return fmt.Errorf("sqlite: the Merkle tree has %d leaves but the log %d entries; the file is damaged", size, entries)
+	}
+	st := &treeState{partial: map[uint][]byte{}}
+	// The last strip of every level that has nodes.
+	for level := uint(0); size>>level > 0; level++ {
+		n := size >> level // complete nodes at this level
+		if n%stripNodes == 0 {
+			continue // the last strip is full; the next node starts a new one
+		}
+		var b []byte
+		if err := s.wdb.QueryRowContext(ctx, `SELECT hashes FROM tree WHERE id = ?`, stripID(level, n/stripNodes)).Scan(&b); err != nil {
+			return fmt.Errorf("sqlite: tree strip %d/%d: %w", level, n/stripNodes, translate(err, "read tree"))
+		}
+		if uint64(len(b)) != (n%stripNodes)*merkle.HashSize {
+			return fmt.Errorf("sqlite: tree strip %d/%d has %d bytes, want %d; the tree is damaged", level, n/stripNodes, len(b), (n%stripNodes)*merkle.HashSize)
+		}
+		st.partial[level] = b
+	}
+	edge, err := s.readNodesWith(ctx, s.wdb, merkle.EdgeNodes(size))
+	if err != nil {
+		return err
+	}
+	if st.tree, err = merkle.RestoreTree(size, edge); err != nil {
+		return err
+	}
+	s.tree = st
+	if int64(size) < entries {
+		s.log.Info("building the Merkle tree of entries stored without it", "from", size+1, "to", entries)
+		if err := s.catchUpTree(ctx, int64(size)+1, entries); err != nil {
+			return err
+		}
+	}
+	s.publishHead()
+	return nil
+}
+
+// catchUpTree adds the entries [from, to] to the tree, in transactions of a few thousand.
+func (s *Store) catchUpTree(ctx context.Context, from, to int64) error {
+	var buf []byte
+	for from <= to {
+		hi := min(from+4095, to)
+		rows, err := s.wdb.QueryContext(ctx, `SELECT e.seq, e.received, a.json, e.head FROM entries e JOIN actors a ON a.id = e.actor WHERE e.seq BETWEEN ? AND ? ORDER BY e.seq`, from, hi)
+		if err != nil {
+			return translate(err, "read entries")
+		}
+		next, err := s.tree.clone()
+		if err != nil {
+			rows.Close()
+			return err
+		}
+		dirty := map[int64][]byte{}
+		want := from
+		for rows.Next() {
+			var seq, received int64
+			var actor, head []byte
+			if err := rows.Scan(&seq, &received, &actor, &head); err != nil {
+				rows.Close()
+				return translate(err, "read entries")
+			}
+			if seq != want {
+				rows.Close()
+				return fmt.Errorf("sqlite: sequence number %d missing from the log", want)
+			}
+			want++
+			var leaf merkle.Hash
+			if leaf, buf, err = leafHash(buf, head, actor, seq, time.UnixMicro(received)); err != nil {
+				rows.Close()
+				return err
+			}
+			if err := next.appendLeaf(leaf, dirty); err != nil {
+				rows.Close()
+				return err
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return translate(err, "read entries")
+		}
+		tx, err := s.wdb.BeginTx(ctx, nil)
+		if err != nil {
+			return translate(err, "begin")
+		}
+		if err := writeStrips(ctx, tx, dirty); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return translate(err, "commit tree")
+		}
+		s.tree = next
+		from = hi + 1
+	}
+	return nil
+}
+
+func writeStrips(ctx context.Context, tx *sql.Tx, dirty map[int64][]byte) error {
+	for id, b := range dirty {
+		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO tree(id, hashes) VALUES (?, ?)`, id, b); err != nil {
+			return translate(err, "write tree")
+		}
+	}
+	return nil
+}
+
+// treeHead is the committed tree: what the next checkpoint will sign.
+type treeHead struct {
+	size uint64
+	root merkle.Hash
+}
+
+func (s *Store) publishHead() {
+	s.head.Store(&treeHead{size: s.tree.tree.Size(), root: s.tree.tree.Root()})
+}
+
+// checkpointLoop signs a checkpoint whenever the tree has grown, at most once per interval.
+func (s *Store) checkpointLoop() {
+	defer s.wg.Done()
+	t := time.NewTicker(s.opts.CheckpointInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.quit:
+			return
+		case <-t.C:
+			if _, err := s.SignCheckpoint(context.Background()); err != nil {
+				s.log.Error("signing a checkpoint failed", "err", err)
+			}
+		}
+	}
+}
+
+// historyEvery is how far apart the kept history of checkpoints is.
+const historyEvery = time.Hour
+
+// SignCheckpoint implements accesslog.Store.
+func (s *Store) SignCheckpoint(ctx context.Context) (accesslog.SignedCheckpoint, error) {
+	if s.opts.NoMerkle {
+		return accesslog.SignedCheckpoint{}, errNoMerkle
+	}
+	s.cpMu.Lock()
+	defer s.cpMu.Unlock()
+	h := s.head.Load()
+	latest := s.latest.Load()
+	if latest != nil && latest.Size == h.size {
+		return *latest, nil
+	}
+	note, err := merkle.Sign(merkle.Checkpoint{Origin: s.opts.Origin, Size: h.size, Root: h.root}, s.opts.Keys.Signer)
+	if err != nil {
+		return accesslog.SignedCheckpoint{}, err
+	}
+	now := time.Now()
+	tx, err := s.wdb.BeginTx(ctx, nil)
+	if err != nil {
+		return accesslog.SignedCheckpoint{}, translate(err, "begin")
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO checkpoint_latest(id, size, note, created) VALUES (1, ?, ?, ?)`, h.size, note, now.UnixMicro()); err != nil {
+		return accesslog.SignedCheckpoint{}, translate(err, "store checkpoint")
+	}
+	var lastHistory sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT max(created) FROM checkpoints`).Scan(&lastHistory); err != nil {
+		return accesslog.SignedCheckpoint{}, translate(err, "read checkpoints")
+	}
+	if !lastHistory.Valid || now.Sub(time.UnixMicro(lastHistory.Int64)) >= historyEvery {
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO checkpoints(size, note, created) VALUES (?, ?, ?)`, h.size, note, now.UnixMicro()); err != nil {
+			return accesslog.SignedCheckpoint{}, translate(err, "store checkpoint")
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return accesslog.SignedCheckpoint{}, translate(err, "commit checkpoint")
+	}
+	cp := accesslog.SignedCheckpoint{Size: h.size, Note: note}
+	s.latest.Store(&cp)
+	return cp, nil
+}
+
+var errNoMerkle = &vakt.Error{Code: vakt.CodeUnavailable, Message: "tamper evidence is turned off on this instance"}
+
+// loadCheckpoint reads the latest checkpoint at open and checks that the stored tree still
+// extends it; a mismatch means the tree or the entries were changed behind vakt's back.
+func (s *Store) loadCheckpoint(ctx context.Context) error {
+	var cp accesslog.SignedCheckpoint
+	err := s.wdb.QueryRowContext(ctx, `SELECT size, note FROM checkpoint_latest WHERE id = 1`).Scan(&cp.Size, &cp.Note)
+	if err == sql.ErrNoRows {
+		return nil
+	}
+	if err != nil {
+		return translate(err, "read checkpoint")
+	}
+	s.latest.Store(&cp)
+	c, err := merkle.Open(cp.Note, s.opts.Keys.VerifierKey)
+	if err != nil {
+		s.log.Error("the latest checkpoint does not verify with this instance's key", "err", err)
+		return nil
+	}
+	h := s.head.Load()
+	if c.Size > h.size {
+		s.log.Error("TAMPERING: the latest checkpoint covers more entries than the log holds", "checkpoint", c.Size, "entries", h.size)
+		return nil
+	}
+	if c.Size > 0 && c.Size < h.size {
+		p, err := merkle.ConsistencyProof(c.Size, h.size, func(ids []compact.NodeID) ([]merkle.Hash, error) { return s.readNodesWith(ctx, s.wdb, ids) })
+		if err == nil {
+			err = merkle.VerifyConsistency(c.Size, h.size, p, c.Root, h.root)
+		}
+		if err != nil {
+			s.log.Error("TAMPERING: the stored tree does not extend the latest signed checkpoint", "checkpoint", c.Size, "err", err)
+		}
+	} else if c.Size == h.size && c.Root != h.root {
+		s.log.Error("TAMPERING: the stored tree's root differs from the latest signed checkpoint", "size", c.Size)
+	}
+	return nil
+}
+
+// Checkpoint implements accesslog.Store.
+func (s *Store) Checkpoint(ctx context.Context) (accesslog.SignedCheckpoint, error) {
+	if s.opts.NoMerkle {
+		return accesslog.SignedCheckpoint{}, errNoMerkle
+	}
+	if cp := s.latest.Load(); cp != nil {
+		return *cp, nil
+	}
+	return s.SignCheckpoint(ctx)
+}
+
+// Checkpoints implements accesslog.Store.
+func (s *Store) Checkpoints(ctx context.Context) ([]accesslog.SignedCheckpoint, error) {
+	if s.opts.NoMerkle {
+		return nil, errNoMerkle
+	}
+	latest, err := s.Checkpoint(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.rdb.QueryContext(ctx, `SELECT size, note FROM checkpoints WHERE size < ? ORDER BY size`, latest.Size)
+	if err != nil {
+		return nil, translate(err, "read checkpoints")
+	}
+	defer rows.Close()
+	var out []accesslog.SignedCheckpoint
+	for rows.Next() {
+		var cp accesslog.SignedCheckpoint
+		if err := rows.Scan(&cp.Size, &cp.Note); err != nil {
+			return nil, translate(err, "read checkpoints")
+		}
+		out = append(out, cp)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, translate(err, "read checkpoints")
+	}
+	return append(out, latest), nil
+}
+
+// VerifierKey implements accesslog.Store.
+func (s *Store) VerifierKey() string {
+	if s.opts.NoMerkle {
+		return ""
+	}
+	return s.opts.Keys.VerifierKey
+}
+
+// Prove implements accesslog.Store.
+func (s *Store) Prove(ctx context.Context, logID string) (accesslog.InclusionProof, error) {
+	if s.opts.NoMerkle {
+		return accesslog.InclusionProof{}, errNoMerkle
+	}
+	st, err := s.Get(ctx, logID)
+	if err != nil {
+		return accesslog.InclusionProof{}, err
+	}
+	cp, err := s.Checkpoint(ctx)
+	if err != nil {
+		return accesslog.InclusionProof{}, err
+	}
+	index := uint64(st.Seq - 1)
+	if index >= cp.Size {
+		return accesslog.InclusionProof{}, vakt.Errorf(vakt.CodeUnavailable, "the entry is not yet covered by a signed checkpoint; retry in a moment")
+	}
+	leaf, err := s.readNodes(ctx, []compact.NodeID{compact.NewNodeID(0, index)})
+	if err != nil {
+		return accesslog.InclusionProof{}, err
+	}
+	hashes, err := merkle.InclusionProof(index, cp.Size, func(ids []compact.NodeID) ([]merkle.Hash, error) { return s.readNodes(ctx, ids) })
+	if err != nil {
+		return accesslog.InclusionProof{}, err
+	}
+	return accesslog.InclusionProof{LeafIndex: index, TreeSize: cp.Size, LeafHash: leaf[0], Hashes: hashes, Checkpoint: cp}, nil
+}
+
+// Consistency implements accesslog.Store.
+func (s *Store) Consistency(ctx context.Context, from, to uint64) ([]merkle.Hash, error) {
+	if s.opts.NoMerkle {
+		return nil, errNoMerkle
+	}
+	cp, err := s.Checkpoint(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if from < 1 || from > to || to > cp.Size {
+		return nil, vakt.Invalid("sizes must satisfy 1 ≤ from ≤ to ≤ the latest checkpoint's size",
+			vakt.Problem{Index: -1, Field: "from", Reason: fmt.Sprintf("must be between 1 and to; the latest checkpoint covers %d entries", cp.Size)})
+	}
+	return merkle.ConsistencyProof(from, to, func(ids []compact.NodeID) ([]merkle.Hash, error) { return s.readNodes(ctx, ids) })
+}
+
+// Scan implements accesslog.Store.
+func (s *Store) Scan(ctx context.Context, from int64, fn func(*accesslog.Stored, merkle.Hash) error) error {
+	from = max(from, 1)
+	for {
+		end := s.head.Load().size
+		if uint64(from) > end && !s.opts.NoMerkle {
+			return nil
+		}
+		hi := from + 999
+		if !s.opts.NoMerkle {
+			hi = min(hi, int64(end))
+		}
+		rows, err := s.rdb.QueryContext(ctx, `SELECT seq, received, actor, head FROM entries WHERE seq BETWEEN ? AND ? ORDER BY seq`, from, hi)
+		if err != nil {
+			return translate(err, "read entries")
+		}
+		var page []storedRow
+		for rows.Next() {
+			var r storedRow
+			var actorID int64
+			if err := rows.Scan(&r.seq, &r.received, &actorID, &r.head); err != nil {
+				rows.Close()
+				return translate(err, "read entries")
+			}
+			a, ok := s.dict.actor(actorID)
+			if !ok {
+				rows.Close()
+				return fmt.Errorf("sqlite: entry %d names unknown actor %d", r.seq, actorID)
+			}
+			r.actor = a.json
+			page = append(page, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return translate(err, "read entries")
+		}
+		if len(page) == 0 {
+			return nil
+		}
+		var leaves []merkle.Hash
+		if !s.opts.NoMerkle {
+			ids := make([]compact.NodeID, len(page))
+			for i, r := range page {
+				ids[i] = compact.NewNodeID(0, uint64(r.seq-1))
+			}
+			if leaves, err = s.readNodes(ctx, ids); err != nil {
+				return err
+			}
+		}
+		for i := range page {
+			st, err := page[i].stored()
+			if err != nil {
+				return err
+			}
+			var leaf merkle.Hash
+			if leaves != nil {
+				leaf = leaves[i]
+			}
+			if err := fn(&st, leaf); err != nil {
+				return err
+			}
+		}
+		from = page[len(page)-1].seq + 1
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+}
