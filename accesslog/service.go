@@ -8,6 +8,7 @@ import (
 
 	"github.com/vakt/vakt"
 	"github.com/vakt/vakt/ident"
+	"github.com/vakt/vakt/merkle"
 	"github.com/vakt/vakt/tenant"
 )
 
@@ -220,4 +221,61 @@ func mergeProblems(decoded, validated []vakt.Problem) []vakt.Problem {
 	}
 	slices.SortStableFunc(out, func(a, b vakt.Problem) int { return a.Index - b.Index })
 	return out
+}
+
+// Checkpoint returns the caller tenant's latest signed checkpoint. It needs the reader role.
+func (s *Service) Checkpoint(ctx context.Context) (SignedCheckpoint, error) {
+	st, err := s.readerStore(ctx)
+	if err != nil {
+		return SignedCheckpoint{}, err
+	}
+	return st.Checkpoint(ctx)
+}
+
+// VerifierKey returns the note verifier key of the caller tenant's checkpoints.
+func (s *Service) VerifierKey(ctx context.Context) (string, error) {
+	st, err := s.readerStore(ctx)
+	if err != nil {
+		return "", err
+	}
+	return st.VerifierKey(), nil
+}
+
+// Prove returns the inclusion proof of one of the caller tenant's entries.
+func (s *Service) Prove(ctx context.Context, logID string) (InclusionProof, error) {
+	st, err := s.readerStore(ctx)
+	if err != nil {
+		return InclusionProof{}, err
+	}
+	if logID == "" || len(logID) > 4*MaxLogIDLen {
+		return InclusionProof{}, vakt.Errorf(vakt.CodeNotFound, "no entry with that logId")
+	}
+	return st.Prove(ctx, logID)
+}
+
+// Consistency returns a consistency proof between two sizes of the caller tenant's tree.
+func (s *Service) Consistency(ctx context.Context, from, to uint64) ([]merkle.Hash, error) {
+	st, err := s.readerStore(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return st.Consistency(ctx, from, to)
+}
+
+// ExportBySeq streams every entry of the caller tenant in sequence order with its leaf hash:
+// what a verifier needs to rebuild the tree.
+func (s *Service) ExportBySeq(ctx context.Context, from int64, fn func(*Stored, merkle.Hash) error) error {
+	st, err := s.readerStore(ctx)
+	if err != nil {
+		return err
+	}
+	return st.Scan(ctx, from, fn)
+}
+
+func (s *Service) readerStore(ctx context.Context) (Store, error) {
+	t, err := s.authorize(ctx, vakt.RoleReader)
+	if err != nil {
+		return nil, err
+	}
+	return s.Stores.Store(ctx, t.ID)
 }

@@ -189,7 +189,7 @@ func newEnvConfig(t *testing.T, cfg envConfig) *env {
 	}
 	t.Cleanup(func() { reg.Close() })
 	// Small caches and memory maps keep a test's footprint small; durability is unchanged.
-	stores, err := sqlite.NewStores(filepath.Join(dir, "tenants"), sqlite.Options{CacheKiB: 1024, MmapBytes: 1 << 20}, testSigning)
+	stores, err := sqlite.NewStores(filepath.Join(dir, "tenants"), sqlite.Options{CacheKiB: 1024, MmapBytes: 1 << 20, CheckpointInterval: 10 * time.Millisecond}, testSigning)
 	if err != nil {
 		t.Fatal(err)
 	}

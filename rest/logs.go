@@ -14,6 +14,7 @@ import (
 	"github.com/vakt/vakt"
 	"github.com/vakt/vakt/accesslog"
 	"github.com/vakt/vakt/ident"
+	"github.com/vakt/vakt/merkle"
 )
 
 // appendResponse answers POST /api/v1/logs.
@@ -102,12 +103,42 @@ type queryRequest struct {
 	To             string          `json:"to,omitempty"`
 	Limit          int             `json:"limit,omitempty"`
 	Cursor         string          `json:"cursor,omitempty"`
+	Order          string          `json:"order,omitempty"` // export only: "newest" (default) or "seq"
+}
+
+// query is a decoded search or export request.
+type query struct {
+	accesslog.Query
+	bySeq bool // export the whole log in sequence order
 }
 
 // decodeQuery reads and validates a search or export body. Problems name fields, never values.
-func (a *API) decodeQuery(r *http.Request, w http.ResponseWriter) (accesslog.Query, error) {
+func (a *API) decodeQuery(r *http.Request, w http.ResponseWriter) (query, error) {
+	q, req, err := a.decodeQueryBody(r, w)
+	if err != nil {
+		return query{}, err
+	}
+	switch req.Order {
+	case "", "newest":
+		return query{Query: q}, nil
+	case "seq":
+		if r.Pattern != "POST /api/v1/logs/export" {
+			return query{}, vakt.Invalid("query is invalid", vakt.Problem{Index: -1, Field: "order", Reason: "seq is only for export"})
+		}
+		filtered := len(req.PatientID) > 0 || req.UserID != "" || req.CareUnitID != "" || req.CareProviderID != "" ||
+			req.ActivityType != "" || req.From != "" || req.To != "" || req.Limit != 0 || req.Cursor != ""
+		if filtered {
+			return query{}, vakt.Invalid("query is invalid", vakt.Problem{Index: -1, Field: "order",
+				Reason: "seq exports the whole log for verification and takes no filters, limit or cursor"})
+		}
+		return query{bySeq: true}, nil
+	}
+	return query{}, vakt.Invalid("query is invalid", vakt.Problem{Index: -1, Field: "order", Reason: "must be newest or seq"})
+}
+
+func (a *API) decodeQueryBody(r *http.Request, w http.ResponseWriter) (accesslog.Query, queryRequest, error) {
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); r.Header.Get("Content-Type") != "" && (err != nil || mt != "application/json") {
-		return accesslog.Query{}, vakt.Errorf(vakt.CodeUnsupported, "Content-Type must be application/json")
+		return accesslog.Query{}, queryRequest{}, vakt.Errorf(vakt.CodeUnsupported, "Content-Type must be application/json")
 	}
 	var req queryRequest
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxQueryBodyBytes))
@@ -115,20 +146,20 @@ func (a *API) decodeQuery(r *http.Request, w http.ResponseWriter) (accesslog.Que
 	if err := dec.Decode(&req); err != nil && !errors.Is(err, io.EOF) {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return accesslog.Query{}, err
+			return accesslog.Query{}, queryRequest{}, err
 		}
 		reason := "is not a valid query object"
 		var ute *json.UnmarshalTypeError
 		if errors.As(err, &ute) && ute.Field != "" {
-			return accesslog.Query{}, vakt.Invalid("query is invalid", vakt.Problem{Index: -1, Field: ute.Field, Reason: "has the wrong JSON type"})
+			return accesslog.Query{}, queryRequest{}, vakt.Invalid("query is invalid", vakt.Problem{Index: -1, Field: ute.Field, Reason: "has the wrong JSON type"})
 		}
 		if bytes.Contains([]byte(err.Error()), []byte("unknown field")) {
 			reason = "has an unknown field (allowed: patientId, userId, careUnitId, careProviderId, activityType, from, to, limit, cursor)"
 		}
-		return accesslog.Query{}, vakt.Invalid("query is invalid", vakt.Problem{Index: -1, Field: "", Reason: reason})
+		return accesslog.Query{}, queryRequest{}, vakt.Invalid("query is invalid", vakt.Problem{Index: -1, Field: "", Reason: reason})
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return accesslog.Query{}, vakt.Invalid("query is invalid", vakt.Problem{Index: -1, Field: "", Reason: "has data after the query object"})
+		return accesslog.Query{}, queryRequest{}, vakt.Invalid("query is invalid", vakt.Problem{Index: -1, Field: "", Reason: "has data after the query object"})
 	}
 	var q accesslog.Query
 	var probs []vakt.Problem
@@ -198,9 +229,9 @@ func (a *API) decodeQuery(r *http.Request, w http.ResponseWriter) (accesslog.Que
 	}
 	q.After = c
 	if len(probs) > 0 {
-		return accesslog.Query{}, vakt.Invalid("query is invalid", probs...)
+		return accesslog.Query{}, queryRequest{}, vakt.Invalid("query is invalid", probs...)
 	}
-	return q, q.Validate()
+	return q, req, q.Validate()
 }
 
 // handleSearch answers one page: {"entries":[...],"nextCursor":"..."}. Entries are written as
@@ -214,7 +245,7 @@ func (a *API) handleSearch(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	page, err := a.Service.Search(r.Context(), q)
+	page, err := a.Service.Search(r.Context(), q.Query)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -257,7 +288,13 @@ func (a *API) handleExport(w http.ResponseWriter, r *http.Request) {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	started := false
 	n := 0
-	err = a.Service.Export(r.Context(), q, func(s *accesslog.Stored) error {
+	export := func(fn func(s *accesslog.Stored) error) error { return a.Service.Export(r.Context(), q.Query, fn) }
+	if q.bySeq {
+		export = func(fn func(s *accesslog.Stored) error) error {
+			return a.Service.ExportBySeq(r.Context(), 1, func(s *accesslog.Stored, _ merkle.Hash) error { return fn(s) })
+		}
+	}
+	err = export(func(s *accesslog.Stored) error {
 		if !started {
 			started = true
 			w.Header().Set("Content-Type", "application/x-ndjson")

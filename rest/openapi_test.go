@@ -56,7 +56,9 @@ func TestOpenAPIDocument(t *testing.T) {
 	}
 	slices.Sort(routes)
 	want := []string{
-		"GET /api/v1/logs/{logId}", "GET /healthz", "GET /metrics", "GET /openapi.json", "GET /readyz",
+		"GET /api/v1/checkpoint", "GET /api/v1/checkpoint/key", "GET /api/v1/consistency",
+		"GET /api/v1/logs/{logId}", "GET /api/v1/logs/{logId}/proof",
+		"GET /healthz", "GET /metrics", "GET /openapi.json", "GET /readyz",
 		"POST /api/v1/logs", "POST /api/v1/logs/export", "POST /api/v1/logs/search",
 	}
 	if !slices.Equal(routes, want) {

@@ -49,6 +49,10 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/logs/search", a.authenticated(a.handleSearch))
 	mux.Handle("POST /api/v1/logs/export", a.authenticated(a.handleExport))
 	mux.Handle("GET /api/v1/logs/{logId}", a.authenticated(a.handleGet))
+	mux.Handle("GET /api/v1/logs/{logId}/proof", a.authenticated(a.handleProof))
+	mux.Handle("GET /api/v1/checkpoint", a.authenticated(a.handleCheckpoint))
+	mux.Handle("GET /api/v1/checkpoint/key", a.authenticated(a.handleCheckpointKey))
+	mux.Handle("GET /api/v1/consistency", a.authenticated(a.handleConsistency))
 	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(openAPI)
