@@ -43,7 +43,10 @@ func NewStores(dir string, opts Options, signing Signing) (*Stores, error) {
 }
 
 // Path returns the database file of a tenant.
-func (s *Stores) Path(tenantID string) string { return filepath.Join(s.dir, tenantID+".db") }
+func (s *Stores) Path(tenantID string) string { return TenantPath(s.dir, tenantID) }
+
+// TenantPath returns the database file of a tenant in a directory of tenant files.
+func TenantPath(dir, tenantID string) string { return filepath.Join(dir, tenantID+".db") }
 
 // Store implements accesslog.Stores.
 func (s *Stores) Store(ctx context.Context, tenantID string) (accesslog.Store, error) {

@@ -89,8 +89,18 @@ func (s *Store) readNodes(ctx context.Context, ids []compact.NodeID) ([]merkle.H
 	return s.readNodesWith(ctx, s.rdb, ids)
 }
 
-// readNodesWith is readNodes on a given pool: the writer's at open, before readers exist.
-func (s *Store) readNodesWith(ctx context.Context, db *sql.DB, ids []compact.NodeID) ([]merkle.Hash, error) {
+// queryer is a pool or a transaction.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// readNodesWith is readNodes on a given pool or transaction (the writer's at open, before
+// readers exist; a reader's snapshot for export).
+func (s *Store) readNodesWith(ctx context.Context, db queryer, ids []compact.NodeID) ([]merkle.Hash, error) {
+	return readNodes(ctx, db, ids)
+}
+
+func readNodes(ctx context.Context, db queryer, ids []compact.NodeID) ([]merkle.Hash, error) {
 	want := make([]int64, 0, len(ids))
 	seen := map[int64]bool{}
 	for _, id := range ids {
@@ -463,50 +473,45 @@ func (s *Store) Consistency(ctx context.Context, from, to uint64) ([]merkle.Hash
 
 // Scan implements accesslog.Store.
 func (s *Store) Scan(ctx context.Context, from int64, fn func(*accesslog.Stored, merkle.Hash) error) error {
+	end := int64(s.head.Load().size)
+	if s.opts.NoMerkle {
+		end = s.view.Load().end()
+	}
+	return scanEntries(ctx, s.rdb, from, end, !s.opts.NoMerkle, fn)
+}
+
+// scanEntries calls fn for the entries [from, to] in sequence order, a page at a time, with
+// their leaf hashes from the tree when withLeaves is set. Actors are joined in SQL, so it needs
+// no open Store (export reads a file that a server may be writing).
+func scanEntries(ctx context.Context, db queryer, from, to int64, withLeaves bool, fn func(*accesslog.Stored, merkle.Hash) error) error {
 	from = max(from, 1)
-	for {
-		end := s.head.Load().size
-		if uint64(from) > end && !s.opts.NoMerkle {
-			return nil
-		}
-		hi := from + 999
-		if !s.opts.NoMerkle {
-			hi = min(hi, int64(end))
-		}
-		rows, err := s.rdb.QueryContext(ctx, `SELECT seq, received, actor, head FROM entries WHERE seq BETWEEN ? AND ? ORDER BY seq`, from, hi)
+	for from <= to {
+		hi := min(from+999, to)
+		rows, err := db.QueryContext(ctx, `SELECT e.seq, e.received, a.json, e.head FROM entries e JOIN actors a ON a.id = e.actor
+			WHERE e.seq BETWEEN ? AND ? ORDER BY e.seq`, from, hi)
 		if err != nil {
 			return translate(err, "read entries")
 		}
 		var page []storedRow
 		for rows.Next() {
 			var r storedRow
-			var actorID int64
-			if err := rows.Scan(&r.seq, &r.received, &actorID, &r.head); err != nil {
+			if err := rows.Scan(&r.seq, &r.received, &r.actor, &r.head); err != nil {
 				rows.Close()
 				return translate(err, "read entries")
 			}
-			a, ok := s.dict.actor(actorID)
-			if !ok {
-				rows.Close()
-				return fmt.Errorf("sqlite: entry %d names unknown actor %d", r.seq, actorID)
-			}
-			r.actor = a.json
 			page = append(page, r)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return translate(err, "read entries")
 		}
-		if len(page) == 0 {
-			return nil
-		}
 		var leaves []merkle.Hash
-		if !s.opts.NoMerkle {
+		if withLeaves && len(page) > 0 {
 			ids := make([]compact.NodeID, len(page))
 			for i, r := range page {
 				ids[i] = compact.NewNodeID(0, uint64(r.seq-1))
 			}
-			if leaves, err = s.readNodes(ctx, ids); err != nil {
+			if leaves, err = readNodes(ctx, db, ids); err != nil {
 				return err
 			}
 		}
@@ -523,9 +528,10 @@ func (s *Store) Scan(ctx context.Context, from int64, fn func(*accesslog.Stored,
 				return err
 			}
 		}
-		from = page[len(page)-1].seq + 1
+		from = hi + 1
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 	}
+	return nil
 }

@@ -27,6 +27,8 @@ usage: vakt <command> [flags]
   token create     create a bearer token for a system (prints it once)
   token list       list tokens
   token revoke     revoke a token
+  export           write a tenant's whole log as a verifiable bundle
+  verify           check a log against its signed checkpoints (bundle, data or live)
   gen              write realistic synthetic log entries as NDJSON
   ingest           send NDJSON log entries to a running service
   query            search or export log entries from a running service
@@ -43,6 +45,9 @@ func main() {
 	if err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "vakt:", err)
+		}
+		if errors.Is(err, errDamaged) {
+			os.Exit(1) // the check ran and found damage, unlike a usage or I/O error
 		}
 		os.Exit(2)
 	}
@@ -82,6 +87,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return runTokenRevoke(ctx, r, stdout, stderr)
 		}
 		return fmt.Errorf("usage: vakt token create|list|revoke")
+	case "export":
+		return runExport(ctx, rest, stdout, stderr)
+	case "verify":
+		return runVerify(ctx, rest, stdout, stderr)
 	case "gen":
 		return runGen(ctx, rest, stdout, stderr)
 	case "ingest":
