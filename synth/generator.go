@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/vakt/vakt/accesslog"
+	"github.com/vakt/vakt/ident"
 )
 
 // Generator produces the entries of one Config. It is not safe for concurrent use.
@@ -375,7 +376,26 @@ func (g *Generator) Next() (accesslog.Entry, bool) {
 	off, ht := g.nextTime()
 	g.produced++
 	s := g.session(off, ht)
-	return g.entry(s, off), true
+	e := g.entry(s, off)
+	if g.cfg.Compact {
+		compact(&e)
+	}
+	return e, true
+}
+
+// compact strips an entry to its required elements and one resource.
+func compact(e *accesslog.Entry) {
+	e.System.Name = ""
+	e.Activity.Level, e.Activity.Args = "", ""
+	u := &e.User
+	u.Name, u.Title, u.Assignment = "", "", ""
+	u.PersonID = ident.PersonID{}
+	u.CareProvider.Name, u.CareUnit.Name = "", ""
+	e.Resources = e.Resources[:1]
+	r := &e.Resources[0]
+	r.Patient.Name = ""
+	r.CareProvider.Name = ""
+	r.CareUnit = accesslog.CareUnit{}
 }
 
 // nextTime returns the time of the next entry: the next order statistic of Entries uniform
