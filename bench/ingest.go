@@ -34,6 +34,11 @@ type IngestConfig struct {
 	Start       StartServer
 	Log         io.Writer // progress
 	CPUProfile  string    // if set, the server of the HTTP run writes a CPU profile here
+	// File, if set, holds the entries (NDJSON) instead of synthetic ones, e.g. to feed another
+	// log the very same entries.
+	File string
+	// MerkleOff also measures HTTP ingest with tamper evidence turned off (serve --no-merkle).
+	MerkleOff bool
 }
 
 // Ingest measures durable ingest through HTTP and, in the same run on the same rows, the
@@ -42,8 +47,16 @@ type IngestConfig struct {
 // user, care unit), WAL and synchronous=FULL, batch rows per transaction.
 func Ingest(ctx context.Context, cfg IngestConfig) (*Report, error) {
 	cp := ident.HSAID("SE2321000016-0001")
-	fmt.Fprintf(cfg.Log, "generating %d entries...\n", cfg.Entries)
-	bodies, avg, err := generateBodies(cfg.Entries, 30, cfg.Batch, cfg.Seed, cp)
+	var bodies [][]byte
+	var avg int
+	var err error
+	if cfg.File != "" {
+		fmt.Fprintf(cfg.Log, "reading %s...\n", cfg.File)
+		bodies, cfg.Entries, avg, err = readBodies(cfg.File, cfg.Batch)
+	} else {
+		fmt.Fprintf(cfg.Log, "generating %d entries...\n", cfg.Entries)
+		bodies, avg, err = generateBodies(cfg.Entries, 30, cfg.Batch, cfg.Seed, cp)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +71,18 @@ func Ingest(ctx context.Context, cfg IngestConfig) (*Report, error) {
 		return nil, err
 	}
 	rep.Add("HTTP API", "%8.0f entries/s   batch latency %s", httpRate, lat)
-	rep.Add("  bytes on disk per entry", "%8.0f (entries and indexes, after checkpoint)", float64(httpBytes)/float64(cfg.Entries))
+	rep.Add("  bytes on disk per entry", "%8.0f (entries, indexes and Merkle tree, after checkpoint)", float64(httpBytes)/float64(cfg.Entries))
+	if cfg.MerkleOff {
+		fmt.Fprintln(cfg.Log, "run: HTTP with tamper evidence off (serve --no-merkle)")
+		runtime.GC()
+		offRate, offBytes, offLat, err := ingestHTTP(ctx, cfg, bodies, cp, "--no-merkle")
+		if err != nil {
+			return nil, err
+		}
+		rep.Add("HTTP API, tamper evidence off", "%8.0f entries/s   batch latency %s", offRate, offLat)
+		rep.Add("  bytes on disk per entry", "%8.0f (entries and indexes)", float64(offBytes)/float64(cfg.Entries))
+		rep.Add("tree on / tree off", "%8.2f", httpRate/offRate)
+	}
 	if !cfg.Baselines {
 		return rep, nil
 	}
@@ -118,13 +142,13 @@ func freshDir(base, name string) (string, error) {
 	return dir, nil
 }
 
-func ingestHTTP(ctx context.Context, cfg IngestConfig, bodies [][]byte, cp ident.HSAID) (float64, int64, latencies, error) {
+func ingestHTTP(ctx context.Context, cfg IngestConfig, bodies [][]byte, cp ident.HSAID, serveArgs ...string) (float64, int64, latencies, error) {
 	dir, err := freshDir(cfg.Dir, "http")
 	if err != nil {
 		return 0, 0, nil, err
 	}
-	var args []string
-	if cfg.CPUProfile != "" {
+	args := serveArgs
+	if cfg.CPUProfile != "" && len(serveArgs) == 0 {
 		args = append(args, "--cpuprofile", cfg.CPUProfile)
 	}
 	srv, err := cfg.Start(ctx, dir, cp, args...)
@@ -284,4 +308,24 @@ func rawBatch(ctx context.Context, db *sql.DB, batch []accesslog.Pending) error 
 		}
 	}
 	return tx.Commit()
+}
+
+// readBodies reads NDJSON entries from a file into request bodies of batch entries each.
+func readBodies(path string, batch int) (bodies [][]byte, n, avg int, err error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	lines := bytes.Split(bytes.TrimSpace(data), []byte("\n"))
+	total := 0
+	for i := 0; i < len(lines); i += batch {
+		var b bytes.Buffer
+		for _, l := range lines[i:min(i+batch, len(lines))] {
+			total += len(l)
+			b.Write(l)
+			b.WriteByte('\n')
+		}
+		bodies = append(bodies, b.Bytes())
+	}
+	return bodies, len(lines), total / max(len(lines), 1), nil
 }

@@ -38,6 +38,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fs.IntVar(&icfg.Batch, "batch", 1000, "entries per request")
 		fs.IntVar(&icfg.Concurrency, "concurrency", 4, "requests in flight")
 		fs.BoolVar(&icfg.Baselines, "baselines", true, "also measure the bare engine and raw SQLite on the same rows")
+		fs.BoolVar(&icfg.MerkleOff, "merkle-off", true, "also measure HTTP ingest with tamper evidence turned off")
+		fs.StringVar(&icfg.File, "file", "", "NDJSON entries to ingest instead of synthetic ones")
 	case "query":
 		fs.IntVar(&qcfg.Entries, "entries", 10_000_000, "entries in the dataset (built once in --dir and reused)")
 		fs.IntVar(&qcfg.Days, "days", 5*365, "days the dataset spans")
