@@ -90,9 +90,29 @@ func Assemble(dst, head, actor []byte, seq int64, receivedAt time.Time) ([]byte,
 }
 
 func assemble(dst, head []byte, resAt int, actor []byte, seq int64, receivedAt time.Time) []byte {
+	var rec [len(ReceivedAtLayout)]byte
+	return assembleText(dst, head, resAt, actor, seq, AppendReceivedAt(rec[:0], receivedAt))
+}
+
+// AppendReceivedAt appends receivedAt's text form (ReceivedAtLayout) to dst.
+func AppendReceivedAt(dst []byte, receivedAt time.Time) []byte {
+	return receivedAt.UTC().AppendFormat(dst, ReceivedAtLayout)
+}
+
+// AssembleText is Assemble with receivedAt already formatted by AppendReceivedAt: a store that
+// assembles a whole group with one receive time formats it once.
+func AssembleText(dst, head, actor []byte, seq int64, receivedAt []byte) ([]byte, error) {
+	resAt := bytes.Index(head, []byte(`,"resources":[`))
+	if resAt < 0 || len(actor) == 0 {
+		return dst, errNotStored
+	}
+	return assembleText(dst, head, resAt, actor, seq, receivedAt), nil
+}
+
+func assembleText(dst, head []byte, resAt int, actor []byte, seq int64, receivedAt []byte) []byte {
 	dst = append(dst, head[:resAt]...)
 	dst = append(dst, `,"receivedAt":"`...)
-	dst = receivedAt.UTC().AppendFormat(dst, ReceivedAtLayout)
+	dst = append(dst, receivedAt...)
 	dst = append(dst, '"')
 	dst = append(dst, head[resAt:]...)
 	dst = append(dst, `,"seq":`...)

@@ -150,60 +150,89 @@ func Open(signed []byte, verifierKey string) (Checkpoint, error) {
 	return c, nil
 }
 
-var rangeFactory = &compact.RangeFactory{Hash: rfc6962.DefaultHasher.HashChildren}
-
-// Tree is the right edge of an append-only Merkle tree: enough to append leaves and compute the
-// root, in O(log n) memory.
+// Tree is the right edge of an append-only Merkle tree (a compact range from leaf 0): the roots
+// of its perfect subtrees, largest first. Enough to append leaves and compute the root in
+// O(log n) memory. Appending allocates nothing, since it runs for every stored entry.
 type Tree struct {
-	rng *compact.Range
+	size  uint64
+	edge  []Hash // roots of the perfect subtrees, largest (leftmost) first
+	level []uint // their levels
 }
 
 // NewTree returns an empty tree.
-func NewTree() *Tree { return &Tree{rng: rangeFactory.NewEmptyRange(0)} }
+func NewTree() *Tree { return &Tree{} }
 
 // RestoreTree returns the tree of size leaves from the hashes of its perfect subtrees, in the
-// order of compact.RangeNodes(0, size) (largest first).
+// order of EdgeNodes(size) (largest first).
 func RestoreTree(size uint64, hashes []Hash) (*Tree, error) {
-	hs := make([][]byte, len(hashes))
-	for i := range hashes {
-		hs[i] = hashes[i][:]
+	nodes := EdgeNodes(size)
+	if len(hashes) != len(nodes) {
+		return nil, fmt.Errorf("merkle: a tree of size %d has %d edge nodes, got %d hashes", size, len(nodes), len(hashes))
 	}
-	rng, err := rangeFactory.NewRange(0, size, hs)
-	if err != nil {
-		return nil, err
+	t := &Tree{size: size, edge: append([]Hash(nil), hashes...), level: make([]uint, len(nodes))}
+	for i, n := range nodes {
+		t.level[i] = n.Level
 	}
-	return &Tree{rng: rng}, nil
+	return t, nil
 }
 
 // EdgeNodes lists the nodes whose hashes RestoreTree needs for a tree of size leaves.
 func EdgeNodes(size uint64) []compact.NodeID { return compact.RangeNodes(0, size, nil) }
 
 // Size returns the number of leaves.
-func (t *Tree) Size() uint64 { return t.rng.End() }
+func (t *Tree) Size() uint64 { return t.size }
+
+// HashChildren is RFC 6962's interior node hash, SHA-256(0x01 ‖ left ‖ right).
+func HashChildren(left, right Hash) Hash { return hashChildren(&left, &right) }
+
+func hashChildren(left, right *Hash) Hash {
+	var buf [1 + 2*HashSize]byte
+	buf[0] = 1
+	copy(buf[1:], left[:])
+	copy(buf[1+HashSize:], right[:])
+	return sha256.Sum256(buf[:])
+}
 
 // Append adds a leaf. Visit is told of every node that becomes final: the leaf itself (level 0)
 // and each perfect subtree the leaf completes. Those are exactly the nodes proofs need.
 func (t *Tree) Append(leaf Hash, visit func(level uint, index uint64, h Hash)) error {
-	return t.rng.Append(leaf[:], func(id compact.NodeID, b []byte) {
-		var h Hash
-		copy(h[:], b)
-		visit(id.Level, id.Index, h)
-	})
+	index := t.size
+	visit(0, index, leaf)
+	h, level := leaf, uint(0)
+	// Merge with the edge while the rightmost subtree has the same height: the new leaf
+	// completes it.
+	for n := len(t.edge); n > 0 && t.level[n-1] == level; n-- {
+		h = hashChildren(&t.edge[n-1], &h)
+		t.edge, t.level = t.edge[:n-1], t.level[:n-1]
+		level++
+		index >>= 1
+		visit(level, index, h)
+	}
+	t.edge = append(t.edge, h)
+	t.level = append(t.level, level)
+	t.size++
+	return nil
 }
 
 // Root returns the root hash.
 func (t *Tree) Root() Hash {
-	if t.rng.End() == 0 {
+	if len(t.edge) == 0 {
 		return EmptyRoot()
 	}
-	b, err := t.rng.GetRootHash(nil)
-	if err != nil {
-		panic(err) // only for an empty range, handled above
+	root := t.edge[len(t.edge)-1]
+	for i := len(t.edge) - 2; i >= 0; i-- {
+		root = hashChildren(&t.edge[i], &root)
 	}
-	var h Hash
-	copy(h[:], b)
-	return h
+	return root
 }
+
+// Clone returns an independent copy of the tree.
+func (t *Tree) Clone() *Tree {
+	return &Tree{size: t.size, edge: append([]Hash(nil), t.edge...), level: append([]uint(nil), t.level...)}
+}
+
+// Edge returns the hashes of the tree's perfect subtrees, in EdgeNodes order.
+func (t *Tree) Edge() []Hash { return append([]Hash(nil), t.edge...) }
 
 // NodeReader reads stored node hashes: level 0 holds leaf hashes, level L node i covers leaves
 // [i·2^L, (i+1)·2^L). A driver serves them from wherever it keeps them.

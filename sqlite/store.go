@@ -120,10 +120,11 @@ type Store struct {
 
 	// Tamper evidence. tree is writer-owned; head is the committed tree for the checkpointer;
 	// latest the newest signed checkpoint; cpMu serialises signing.
-	tree   *treeState
-	head   atomic.Pointer[treeHead]
-	latest atomic.Pointer[accesslog.SignedCheckpoint]
-	cpMu   sync.Mutex
+	tree      *treeState
+	committed atomic.Pointer[treeState] // the tree of the last commit, for readers
+	head      atomic.Pointer[treeHead]
+	latest    atomic.Pointer[accesslog.SignedCheckpoint]
+	cpMu      sync.Mutex
 
 	commits     atomic.Int64 // group commits
 	commitNanos atomic.Int64 // time spent in them

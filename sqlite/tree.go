@@ -17,6 +17,12 @@ import (
 // The Merkle tree is stored in strips: the hashes of 256 consecutive nodes of one level in one
 // row (see migrations/tenant/0002_merkle.sql). Appends only ever extend the last strip of each
 // level, and a proof reads O(log n) strips.
+//
+// Only level 0 (the leaf hashes) is written with every commit. A strip of a higher level is
+// written once, when it is full; until then it lives in memory, in the committed tree state
+// that readers get with every commit, and at open it is recomputed from the level below. That
+// keeps the tree's share of each commit to the leaf hashes and the nodes that are final, instead
+// of rewriting a partial strip of every level every time.
 const (
 	stripNodes = 256
 	stripBytes = stripNodes * merkle.HashSize
@@ -33,23 +39,7 @@ type treeState struct {
 }
 
 func (t *treeState) clone() (*treeState, error) {
-	size := t.tree.Size()
-	edge := merkle.EdgeNodes(size)
-	hs := make([]merkle.Hash, len(edge))
-	for i, id := range edge {
-		buf := t.partial[id.Level]
-		// Edge nodes are the newest of their level, so they sit in the level's last strip.
-		off := int(id.Index%stripNodes) * merkle.HashSize
-		if len(buf) < off+merkle.HashSize {
-			return nil, fmt.Errorf("sqlite: tree edge node %d/%d is not in memory", id.Level, id.Index)
-		}
-		copy(hs[i][:], buf[off:])
-	}
-	tree, err := merkle.RestoreTree(size, hs)
-	if err != nil {
-		return nil, err
-	}
-	c := &treeState{tree: tree, partial: make(map[uint][]byte, len(t.partial))}
+	c := &treeState{tree: t.tree.Clone(), partial: make(map[uint][]byte, len(t.partial))}
 	for l, b := range t.partial {
 		c.partial[l] = b // copied on first write (appendLeaf)
 	}
@@ -84,9 +74,26 @@ func (t *treeState) appendLeaf(leaf merkle.Hash, dirty map[int64][]byte) error {
 	return err
 }
 
-// readNodes reads node hashes from the stored strips, one statement for all of them.
+// readNodes reads node hashes: from the committed tree state in memory where a node sits in the
+// partial strip of its level, from the stored strips otherwise (one statement for all of them).
 func (s *Store) readNodes(ctx context.Context, ids []compact.NodeID) ([]merkle.Hash, error) {
 	return s.readNodesWith(ctx, s.rdb, ids)
+}
+
+// nodeIn returns a node from the partial strips of a tree of size leaves, if it is there.
+func nodeIn(partial map[uint][]byte, size uint64, id compact.NodeID) (merkle.Hash, bool) {
+	var h merkle.Hash
+	n := size >> id.Level // complete nodes of the level
+	if id.Index >= n || id.Index/stripNodes != n/stripNodes {
+		return h, false // not in the level's last strip
+	}
+	buf := partial[id.Level]
+	off := int(id.Index%stripNodes) * merkle.HashSize
+	if len(buf) < off+merkle.HashSize {
+		return h, false
+	}
+	copy(h[:], buf[off:])
+	return h, true
 }
 
 // queryer is a pool or a transaction.
@@ -95,9 +102,13 @@ type queryer interface {
 }
 
 // readNodesWith is readNodes on a given pool or transaction (the writer's at open, before
-// readers exist; a reader's snapshot for export).
+// readers exist).
 func (s *Store) readNodesWith(ctx context.Context, db queryer, ids []compact.NodeID) ([]merkle.Hash, error) {
-	return readNodes(ctx, db, ids)
+	snap := s.committed.Load()
+	if snap == nil {
+		return readNodes(ctx, db, ids)
+	}
+	return readRestoring(ctx, db, snap.tree.Size(), snap.partial, ids)
 }
 
 func readNodes(ctx context.Context, db queryer, ids []compact.NodeID) ([]merkle.Hash, error) {
@@ -139,11 +150,12 @@ func readNodes(ctx context.Context, db queryer, ids []compact.NodeID) ([]merkle.
 	return out, nil
 }
 
-// leafHash computes an entry's leaf hash from its stored parts, without assembling the JSON in
-// a buffer of its own: buf is scratch space the caller reuses.
-func leafHash(buf []byte, head, actor []byte, seq int64, received time.Time) (merkle.Hash, []byte, error) {
+// leafHash computes an entry's leaf hash from its stored parts: SHA-256 of 0x00 and the JSON
+// search serves. buf is scratch space the caller reuses; received is receivedAt already
+// formatted (accesslog.AppendReceivedAt), the same for a whole group.
+func leafHash(buf []byte, head, actor []byte, seq int64, received []byte) (merkle.Hash, []byte, error) {
 	buf = append(buf[:0], 0) // the RFC 6962 leaf prefix
-	buf, err := accesslog.Assemble(buf, head, actor, seq, received)
+	buf, err := accesslog.AssembleText(buf, head, actor, seq, received)
 	if err != nil {
 		return merkle.Hash{}, buf, err
 	}
@@ -169,22 +181,41 @@ func (s *Store) loadTree(ctx context.Context, entries int64) error {
 		return fmt.Errorf("sqlite: the Merkle tree has %d leaves but the log %d entries; the file is damaged", size, entries)
 	}
 	st := &treeState{partial: map[uint][]byte{}}
-	// The last strip of every level that has nodes.
-	for level := uint(0); size>>level > 0; level++ {
-		n := size >> level // complete nodes at this level
-		if n%stripNodes == 0 {
-			continue // the last strip is full; the next node starts a new one
-		}
+	// Level 0's last strip is stored as it is.
+	if n := size; n%stripNodes != 0 {
 		var b []byte
-		if err := s.wdb.QueryRowContext(ctx, `SELECT hashes FROM tree WHERE id = ?`, stripID(level, n/stripNodes)).Scan(&b); err != nil {
-			return fmt.Errorf("sqlite: tree strip %d/%d: %w", level, n/stripNodes, translate(err, "read tree"))
+		if err := s.wdb.QueryRowContext(ctx, `SELECT hashes FROM tree WHERE id = ?`, stripID(0, n/stripNodes)).Scan(&b); err != nil {
+			return fmt.Errorf("sqlite: the last strip of leaf hashes: %w", translate(err, "read tree"))
 		}
 		if uint64(len(b)) != (n%stripNodes)*merkle.HashSize {
-			return fmt.Errorf("sqlite: tree strip %d/%d has %d bytes, want %d; the tree is damaged", level, n/stripNodes, len(b), (n%stripNodes)*merkle.HashSize)
+			return fmt.Errorf("sqlite: the last strip of leaf hashes has %d bytes, want %d; the tree is damaged", len(b), (n%stripNodes)*merkle.HashSize)
 		}
-		st.partial[level] = b
+		st.partial[0] = b
 	}
-	edge, err := s.readNodesWith(ctx, s.wdb, merkle.EdgeNodes(size))
+	// Higher levels' last strips are only stored once full: recompute the partial ones from the
+	// level below, bottom up.
+	for level := uint(1); size>>level > 0; level++ {
+		n := size >> level
+		if n%stripNodes == 0 {
+			continue
+		}
+		first := n / stripNodes * stripNodes
+		children := make([]compact.NodeID, 0, 2*(n-first))
+		for i := first; i < n; i++ {
+			children = append(children, compact.NewNodeID(level-1, 2*i), compact.NewNodeID(level-1, 2*i+1))
+		}
+		hs, err := readRestoring(ctx, s.wdb, size, st.partial, children)
+		if err != nil {
+			return err
+		}
+		buf := make([]byte, 0, stripBytes)
+		for j := 0; j < len(hs); j += 2 {
+			h := merkle.HashChildren(hs[j], hs[j+1])
+			buf = append(buf, h[:]...)
+		}
+		st.partial[level] = buf
+	}
+	edge, err := readRestoring(ctx, s.wdb, size, st.partial, merkle.EdgeNodes(size))
 	if err != nil {
 		return err
 	}
@@ -231,7 +262,7 @@ func (s *Store) catchUpTree(ctx context.Context, from, to int64) error {
 			}
 			want++
 			var leaf merkle.Hash
-			if leaf, buf, err = leafHash(buf, head, actor, seq, time.UnixMicro(received)); err != nil {
+			if leaf, buf, err = leafHash(buf, head, actor, seq, accesslog.AppendReceivedAt(nil, time.UnixMicro(received))); err != nil {
 				rows.Close()
 				return err
 			}
@@ -248,7 +279,7 @@ func (s *Store) catchUpTree(ctx context.Context, from, to int64) error {
 		if err != nil {
 			return translate(err, "begin")
 		}
-		if err := writeStrips(ctx, tx, dirty); err != nil {
+		if err := writeStrips(ctx, tx, toWrite(dirty)); err != nil {
 			tx.Rollback()
 			return err
 		}
@@ -256,9 +287,48 @@ func (s *Store) catchUpTree(ctx context.Context, from, to int64) error {
 			return translate(err, "commit tree")
 		}
 		s.tree = next
+		s.publishHead()
 		from = hi + 1
 	}
 	return nil
+}
+
+// readRestoring reads nodes of a tree of size leaves from its partial strips, or from the stored
+// ones: what restoring the tree at open needs before the tree itself exists.
+func readRestoring(ctx context.Context, db queryer, size uint64, partial map[uint][]byte, ids []compact.NodeID) ([]merkle.Hash, error) {
+	out := make([]merkle.Hash, len(ids))
+	var rest []compact.NodeID
+	var restAt []int
+	for i, id := range ids {
+		if h, ok := nodeIn(partial, size, id); ok {
+			out[i] = h
+			continue
+		}
+		rest = append(rest, id)
+		restAt = append(restAt, i)
+	}
+	if len(rest) == 0 {
+		return out, nil
+	}
+	hs, err := readNodes(ctx, db, rest)
+	if err != nil {
+		return nil, err
+	}
+	for j, i := range restAt {
+		out[i] = hs[j]
+	}
+	return out, nil
+}
+
+// toWrite keeps, of the strips a group changed, those that must be stored now: every strip of
+// leaf hashes, and strips of higher levels that are full.
+func toWrite(dirty map[int64][]byte) map[int64][]byte {
+	for id, b := range dirty {
+		if id>>40 != 0 && len(b) < stripBytes {
+			delete(dirty, id)
+		}
+	}
+	return dirty
 }
 
 func writeStrips(ctx context.Context, tx *sql.Tx, dirty map[int64][]byte) error {
@@ -276,8 +346,12 @@ type treeHead struct {
 	root merkle.Hash
 }
 
+// publishHead makes the writer's tree the committed one: for the checkpointer (size and root)
+// and for readers (the partial strips proofs may need). The published state is never changed
+// again; the writer's next group works on a copy.
 func (s *Store) publishHead() {
 	s.head.Store(&treeHead{size: s.tree.tree.Size(), root: s.tree.tree.Root()})
+	s.committed.Store(s.tree)
 }
 
 // checkpointLoop signs a checkpoint whenever the tree has grown, at most once per interval.

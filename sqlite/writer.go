@@ -302,16 +302,17 @@ func (s *Store) growTree(rows []newRow, received time.Time) (*treeState, map[int
 	}
 	dirty := map[int64][]byte{}
 	var buf []byte
+	rec := accesslog.AppendReceivedAt(nil, received)
 	for i := range rows {
 		var leaf merkle.Hash
-		if leaf, buf, err = leafHash(buf, rows[i].p.Head(), rows[i].p.Actor(), rows[i].seq, received); err != nil {
+		if leaf, buf, err = leafHash(buf, rows[i].p.Head(), rows[i].p.Actor(), rows[i].seq, rec); err != nil {
 			return nil, nil, err
 		}
 		if err := next.appendLeaf(leaf, dirty); err != nil {
 			return nil, nil, err
 		}
 	}
-	return next, dirty, nil
+	return next, toWrite(dirty), nil
 }
 
 // entryColumns is the number of columns rowArgs fills.
