@@ -175,25 +175,31 @@ func (s *Store) commitGroup(group []*appendReq) {
 		s.dict.dropPending()
 		return
 	}
-	// The tree grows in the same transaction as the entries. The group works on a copy of the
-	// tree, which replaces it only once the commit has succeeded.
+	// The tree grows in the same transaction as the entries, on a copy of the tree that replaces
+	// it only once the commit has succeeded. Hashing the leaves runs on another core while SQLite
+	// inserts the rows; the strips it changes are written last, just before the commit.
+	var grow func() (map[int64][]byte, error)
 	var next *treeState
-	var dirty map[int64][]byte
+	var treeErr error
 	if !s.opts.NoMerkle {
-		var err error
-		if next, dirty, err = s.growTree(rows, received); err != nil {
-			s.dict.dropPending()
-			for _, r := range group {
-				if r.err == nil {
-					r.err, r.res = err, nil
-				}
-			}
-			s.log.Error("append failed: the Merkle tree could not grow", "err", err)
-			return
+		type grown struct {
+			next  *treeState
+			dirty map[int64][]byte
+			err   error
+		}
+		done := make(chan grown, 1)
+		go func() {
+			n, d, err := s.growTree(rows, received)
+			done <- grown{n, d, err}
+		}()
+		grow = func() (map[int64][]byte, error) {
+			g := <-done
+			next, treeErr = g.next, g.err
+			return g.dirty, g.err
 		}
 	}
 	start := time.Now()
-	err := s.writeRows(rows, received, dirty)
+	err := s.writeRows(rows, received, grow)
 	s.commits.Add(1)
 	s.commitNanos.Add(int64(time.Since(start)))
 	if err != nil {
@@ -203,7 +209,11 @@ func (s *Store) commitGroup(group []*appendReq) {
 				r.err, r.res = err, nil
 			}
 		}
-		s.log.Error("append failed; nothing of the group was stored", "entries", len(rows), "err", err)
+		if treeErr != nil {
+			s.log.Error("append failed: the Merkle tree could not grow; nothing of the group was stored", "entries", len(rows), "err", err)
+		} else {
+			s.log.Error("append failed; nothing of the group was stored", "entries", len(rows), "err", err)
+		}
 		return
 	}
 	s.dict.publishPending()
@@ -257,9 +267,11 @@ func containsPersonID(s string) bool {
 	return false
 }
 
-// writeRows inserts the group's new entries and dictionary values in one transaction. The
-// transaction does not take a request's context: a group commits whole or not at all.
-func (s *Store) writeRows(rows []newRow, received time.Time, strips map[int64][]byte) error {
+// writeRows inserts the group's new entries, its dictionary values and the tree strips that grow
+// returns (if grow is not nil) in one transaction. grow is called after the rows are inserted, so
+// that it can work meanwhile. The transaction does not take a request's context: a group commits
+// whole or not at all.
+func (s *Store) writeRows(rows []newRow, received time.Time, grow func() (map[int64][]byte, error)) error {
 	ctx := context.Background()
 	tx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
@@ -287,8 +299,14 @@ func (s *Store) writeRows(rows []newRow, received time.Time, strips map[int64][]
 			return translate(err, "insert entry")
 		}
 	}
-	if err := writeStrips(ctx, tx, strips); err != nil {
-		return err
+	if grow != nil {
+		strips, err := grow()
+		if err != nil {
+			return err
+		}
+		if err := writeStrips(ctx, tx, strips); err != nil {
+			return err
+		}
 	}
 	return translate(tx.Commit(), "commit append")
 }

@@ -25,7 +25,7 @@ type Config struct {
 	Units            int         // care units (vårdenheter); default 100
 	Systems          int         // producing systems, 1–4; default 4
 	// Compact leaves out every optional name, title and assignment and keeps one resource per
-	// entry: entries of about 400 bytes, for comparisons with logs of opaque 400-byte records.
+	// entry: entries of about 520 bytes, for comparisons with logs of small opaque records.
 	Compact bool
 }
 

@@ -24,7 +24,7 @@ func runGen(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	persons := fs.Int("persons", 0, "population size (default 200000)")
 	staff := fs.Int("staff", 0, "staff members (default 2000)")
 	units := fs.Int("units", 0, "care units (default 100)")
-	compact := fs.Bool("compact", false, "leave out optional names and keep one resource: entries of about 400 bytes")
+	compact := fs.Bool("compact", false, "leave out optional names and keep one resource: entries of about 520 bytes")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
