@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -39,6 +41,34 @@ type IngestConfig struct {
 	File string
 	// MerkleOff also measures HTTP ingest with tamper evidence turned off (serve --no-merkle).
 	MerkleOff bool
+	// Rounds of the HTTP runs; the median run counts.
+	Rounds int
+}
+
+// httpRun is the outcome of one HTTP run.
+type httpRun struct {
+	rate  float64
+	bytes int64
+	lat   latencies
+}
+
+// medianRun returns the run of median rate (the upper one of an even count).
+func medianRun(runs []httpRun) httpRun {
+	s := slices.Clone(runs)
+	slices.SortFunc(s, func(a, b httpRun) int { return cmp.Compare(a.rate, b.rate) })
+	return s[len(s)/2]
+}
+
+// roundsNote lists the rates of all runs when there was more than one.
+func roundsNote(runs []httpRun) string {
+	if len(runs) < 2 {
+		return ""
+	}
+	rates := make([]string, len(runs))
+	for i, r := range runs {
+		rates[i] = fmt.Sprintf("%.0f", r.rate)
+	}
+	return fmt.Sprintf("   (median of %d runs: %s)", len(runs), strings.Join(rates, ", "))
 }
 
 // Ingest measures durable ingest through HTTP and, in the same run on the same rows, the
@@ -64,24 +94,46 @@ func Ingest(ctx context.Context, cfg IngestConfig) (*Report, error) {
 		cfg.Entries, avg, cfg.Batch, cfg.Concurrency)}
 	rep.Add("machine", "%s", Machine())
 
-	fmt.Fprintln(cfg.Log, "run: HTTP (POST /api/v1/logs, NDJSON)")
-	runtime.GC()
-	httpRate, httpBytes, lat, err := ingestHTTP(ctx, cfg, bodies, cp)
-	if err != nil {
-		return nil, err
-	}
-	rep.Add("HTTP API", "%8.0f entries/s   batch latency %s", httpRate, lat)
-	rep.Add("  bytes on disk per entry", "%8.0f (entries, indexes and Merkle tree, after checkpoint)", float64(httpBytes)/float64(cfg.Entries))
-	if cfg.MerkleOff {
-		fmt.Fprintln(cfg.Log, "run: HTTP with tamper evidence off (serve --no-merkle)")
-		runtime.GC()
-		offRate, offBytes, offLat, err := ingestHTTP(ctx, cfg, bodies, cp, "--no-merkle")
-		if err != nil {
-			return nil, err
+	// With tamper evidence also measured off, the rounds alternate which goes first, so that
+	// neither profits from the machine's state the other leaves behind; the medians count.
+	var on, off []httpRun
+	for round := range max(cfg.Rounds, 1) {
+		order := []bool{true, false}
+		if round%2 == 1 {
+			order = []bool{false, true}
 		}
-		rep.Add("HTTP API, tamper evidence off", "%8.0f entries/s   batch latency %s", offRate, offLat)
-		rep.Add("  bytes on disk per entry", "%8.0f (entries and indexes)", float64(offBytes)/float64(cfg.Entries))
-		rep.Add("tree on / tree off", "%8.2f", httpRate/offRate)
+		for _, tree := range order {
+			if !tree && !cfg.MerkleOff {
+				continue
+			}
+			var args []string
+			if tree {
+				fmt.Fprintf(cfg.Log, "run %d: HTTP (POST /api/v1/logs, NDJSON)\n", round+1)
+			} else {
+				fmt.Fprintf(cfg.Log, "run %d: HTTP with tamper evidence off (serve --no-merkle)\n", round+1)
+				args = []string{"--no-merkle"}
+			}
+			runtime.GC()
+			var r httpRun
+			if r.rate, r.bytes, r.lat, err = ingestHTTP(ctx, cfg, bodies, cp, args...); err != nil {
+				return nil, err
+			}
+			if tree {
+				on = append(on, r)
+			} else {
+				off = append(off, r)
+			}
+		}
+	}
+	onMed := medianRun(on)
+	httpRate := onMed.rate
+	rep.Add("HTTP API", "%8.0f entries/s   batch latency %s%s", httpRate, onMed.lat, roundsNote(on))
+	rep.Add("  bytes on disk per entry", "%8.0f (entries, indexes and Merkle tree, after checkpoint)", float64(onMed.bytes)/float64(cfg.Entries))
+	if cfg.MerkleOff {
+		offMed := medianRun(off)
+		rep.Add("HTTP API, tamper evidence off", "%8.0f entries/s   batch latency %s%s", offMed.rate, offMed.lat, roundsNote(off))
+		rep.Add("  bytes on disk per entry", "%8.0f (entries and indexes)", float64(offMed.bytes)/float64(cfg.Entries))
+		rep.Add("tree on / tree off", "%8.2f", httpRate/offMed.rate)
 	}
 	if !cfg.Baselines {
 		return rep, nil

@@ -39,6 +39,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fs.IntVar(&icfg.Concurrency, "concurrency", 4, "requests in flight")
 		fs.BoolVar(&icfg.Baselines, "baselines", true, "also measure the bare engine and raw SQLite on the same rows")
 		fs.BoolVar(&icfg.MerkleOff, "merkle-off", true, "also measure HTTP ingest with tamper evidence turned off")
+		fs.IntVar(&icfg.Rounds, "rounds", 3, "HTTP runs (each with tamper evidence on and, with --merkle-off, off); the medians count")
 		fs.StringVar(&icfg.File, "file", "", "NDJSON entries to ingest instead of synthetic ones")
 	case "query":
 		fs.IntVar(&qcfg.Entries, "entries", 10_000_000, "entries in the dataset (built once in --dir and reused)")
