@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
@@ -81,6 +82,18 @@ func Query(ctx context.Context, cfg QueryConfig) (*Report, error) {
 		userQs = append(userQs, accesslog.Query{UserID: u, From: from, To: from.AddDate(0, 1, 0), Limit: accesslog.MaxLimit})
 	}
 
+	// Entries to prove: one from the first page of each patient queried. (Opening the store also
+	// brings the Merkle tree of a dataset built before the tree existed up to date.)
+	fmt.Fprintln(cfg.Log, "sampling entries to prove...")
+	signing, err := cfg.Signing(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	logIDs, err := sampleLogIDs(ctx, storePath, &signing, patientPage, r)
+	if err != nil {
+		return nil, err
+	}
+
 	// Measure the steady state of a server whose data fits in memory: read the file once so the
 	// OS page cache holds it, as it would after some hours of use.
 	fmt.Fprintln(cfg.Log, "reading the database into the page cache...")
@@ -113,18 +126,22 @@ func Query(ctx context.Context, cfg QueryConfig) (*Report, error) {
 		srv.Stop()
 		return nil, err
 	}
+	apiProof := func(id string) (int, error) { return apiProve(ctx, client, srv, id) }
+	warm(apiProof, logIDs[:min(200, len(logIDs))])
+	prl, _, err := measure(apiProof, logIDs)
+	if err != nil {
+		srv.Stop()
+		return nil, err
+	}
 	if err := srv.Stop(); err != nil {
 		return nil, err
 	}
 	rep.Add("API patient history, all entries", "%s  mean %.0f entries", pl, pn)
 	rep.Add("API patient history, first page (100)", "%s", fl)
 	rep.Add("API staff member, one month, all", "%s  mean %.0f entries", ul, un)
+	rep.Add("API inclusion proof (GET /logs/{logId}/proof)", "%s", prl)
 
 	fmt.Fprintln(cfg.Log, "querying the store directly...")
-	signing, err := cfg.Signing(dataDir)
-	if err != nil {
-		return nil, err
-	}
 	st, err := sqlite.OpenStore(ctx, storePath, storeOptions("bench", &signing))
 	if err != nil {
 		return nil, err
@@ -163,16 +180,72 @@ func Query(ctx context.Context, cfg QueryConfig) (*Report, error) {
 	rep.Add("store patient history, all entries", "%s  (no HTTP, no JSON)", dpl)
 	rep.Add("store patient history, first page (100)", "%s", dfl)
 	rep.Add("store staff member, one month, all", "%s", dul)
+	storeProof := func(id string) (int, error) {
+		p, err := st.Prove(ctx, id)
+		return len(p.Hashes), err
+	}
+	warm(storeProof, logIDs[:min(200, len(logIDs))])
+	dprl, depth, err := measure(storeProof, logIDs)
+	if err != nil {
+		return nil, err
+	}
+	rep.Add("store inclusion proof", "%s  %.0f hashes (no HTTP)", dprl, depth)
 	return rep, nil
 }
 
-func warm(fn func(accesslog.Query) (int, error), qs []accesslog.Query) {
+// sampleLogIDs returns the logId of one entry, drawn at random, of the first page of each query.
+func sampleLogIDs(ctx context.Context, storePath string, signing *sqlite.Signing, qs []accesslog.Query, r *rand.Rand) ([]string, error) {
+	st, err := sqlite.OpenStore(ctx, storePath, storeOptions("bench", signing))
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	var ids []string
+	for _, q := range qs {
+		p, err := st.Search(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		if len(p.Entries) == 0 {
+			continue
+		}
+		var e struct {
+			LogID string `json:"logId"`
+		}
+		if err := json.Unmarshal(p.Entries[r.IntN(len(p.Entries))].JSON, &e); err != nil {
+			return nil, err
+		}
+		ids = append(ids, e.LogID)
+	}
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("bench: no entries found to prove")
+	}
+	return ids, st.Close()
+}
+
+// apiProve fetches the inclusion proof of one entry and returns its number of hashes.
+func apiProve(ctx context.Context, c *http.Client, srv *Server, logID string) (int, error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/api/v1/logs/"+url.PathEscape(logID)+"/proof", nil)
+	req.Header.Set("Authorization", "Bearer "+srv.ReaderToken)
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || err != nil {
+		return 0, fmt.Errorf("proof: status %d: %v", resp.StatusCode, err)
+	}
+	return bytes.Count(b, []byte(`",`)), nil
+}
+
+func warm[Q any](fn func(Q) (int, error), qs []Q) {
 	for _, q := range qs {
 		fn(q)
 	}
 }
 
-func measure(fn func(accesslog.Query) (int, error), qs []accesslog.Query) (latencies, float64, error) {
+func measure[Q any](fn func(Q) (int, error), qs []Q) (latencies, float64, error) {
 	var lat latencies
 	total := 0
 	for _, q := range qs {
