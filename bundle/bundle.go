@@ -159,12 +159,15 @@ type Reader struct {
 	VerifierKey string
 	Checkpoints [][]byte
 
-	tr     *tar.Reader
-	leaves *os.File
+	tr      *tar.Reader
+	entries io.Reader // the tar stream at entries.ndjson, or a scratch copy of it
+	spooled *os.File  // that scratch copy, if entries.ndjson came before the manifest or key
+	leaves  *os.File
 }
 
 // Open reads the bundle's manifest, key, checkpoints and leaf hashes from r and stops at the
-// entries.
+// entries. A bundle as written has the entries last, so they stream; one that was unpacked and
+// packed again in another order still opens (the entries are then copied aside first).
 func Open(r io.Reader) (*Reader, error) {
 	gz, err := gzip.NewReader(r)
 	if err != nil {
@@ -174,26 +177,62 @@ func Open(r io.Reader) (*Reader, error) {
 	for {
 		h, err := b.tr.Next()
 		if err == io.EOF {
-			b.Close()
-			return nil, errors.New("bundle: incomplete: no entries.ndjson")
+			break
 		}
 		if err != nil {
 			b.Close()
 			return nil, fmt.Errorf("bundle: %w", err)
 		}
-		if h.Name == "entries.ndjson" {
-			break
+		if h.Typeflag == tar.TypeDir {
+			continue
 		}
-		if err := b.read(h.Name); err != nil {
+		name := strings.TrimPrefix(h.Name, "./")
+		if name == "entries.ndjson" {
+			if b.entries != nil {
+				b.Close()
+				return nil, errors.New("bundle: entries.ndjson appears twice")
+			}
+			if b.Manifest.Format != "" && b.VerifierKey != "" {
+				b.entries = b.tr
+				break
+			}
+			if err := b.spool(); err != nil {
+				b.Close()
+				return nil, err
+			}
+			continue
+		}
+		if err := b.read(name); err != nil {
 			b.Close()
 			return nil, err
 		}
 	}
-	if b.Manifest.Format == "" || b.VerifierKey == "" {
+	switch {
+	case b.entries == nil:
 		b.Close()
-		return nil, errors.New("bundle: incomplete: it needs manifest.json and key.vkey before entries.ndjson")
+		return nil, errors.New("bundle: incomplete: no entries.ndjson")
+	case b.Manifest.Format == "" || b.VerifierKey == "":
+		b.Close()
+		return nil, errors.New("bundle: incomplete: it needs manifest.json and key.vkey")
 	}
 	return b, nil
+}
+
+// spool copies entries.ndjson aside, for a bundle whose manifest or key follows it.
+func (b *Reader) spool() error {
+	f, err := os.CreateTemp("", "vakt-entries-*")
+	if err != nil {
+		return err
+	}
+	b.spooled = f
+	if _, err := io.Copy(f, b.tr); err != nil {
+		return fmt.Errorf("bundle: entries: %w", err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	b.entries = bufio.NewReaderSize(f, 1<<20)
+	return nil
 }
 
 func (b *Reader) read(name string) error {
@@ -251,7 +290,7 @@ func (b *Reader) Entries(fn func(json []byte, leaf *merkle.Hash) error) error {
 	if b.leaves != nil {
 		lr = bufio.NewReaderSize(b.leaves, 1<<16)
 	}
-	sc := bufio.NewScanner(b.tr)
+	sc := bufio.NewScanner(b.entries)
 	sc.Buffer(make([]byte, 0, 1<<16), 64<<20)
 	for sc.Scan() {
 		var leaf *merkle.Hash
@@ -271,12 +310,14 @@ func (b *Reader) Entries(fn func(json []byte, leaf *merkle.Hash) error) error {
 	return nil
 }
 
-// Close releases the scratch file of the leaf hashes.
+// Close releases the scratch files.
 func (b *Reader) Close() error {
-	if b.leaves != nil {
-		b.leaves.Close()
-		os.Remove(b.leaves.Name())
-		b.leaves = nil
+	for _, f := range []**os.File{&b.leaves, &b.spooled} {
+		if *f != nil {
+			(*f).Close()
+			os.Remove((*f).Name())
+			*f = nil
+		}
 	}
 	return nil
 }

@@ -1,17 +1,23 @@
 package bundle
 
 import (
+	"archive/tar"
 	"bytes"
 	"compress/gzip"
 	"context"
 	"fmt"
+	"io"
+	"maps"
+	"slices"
 	"testing"
 
 	"github.com/vakt/vakt/accesslog"
 	"github.com/vakt/vakt/merkle"
 )
 
-func TestRoundTrip(t *testing.T) {
+// written returns a bundle of 1000 entries and the entries.
+func written(t *testing.T) ([]byte, Source, [][]byte) {
+	t.Helper()
 	var entries [][]byte
 	for i := 1; i <= 1000; i++ {
 		entries = append(entries, []byte(fmt.Sprintf(`{"logId":"%d","seq":%d}`, i, i)))
@@ -36,7 +42,51 @@ func TestRoundTrip(t *testing.T) {
 	if m.Entries != 1000 || m.Checkpoints != 2 || m.Format != Format {
 		t.Fatalf("manifest %+v", m)
 	}
-	b, err := Open(bytes.NewReader(buf.Bytes()))
+	return buf.Bytes(), src, entries
+}
+
+func TestRoundTrip(t *testing.T) {
+	data, src, entries := written(t)
+	readBack(t, data, src, entries)
+}
+
+// A bundle unpacked and packed again, in another order, with directory members and "./"
+// names, still verifies.
+func TestOpenRepacked(t *testing.T) {
+	data, src, entries := written(t)
+	gr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(gr)
+	files := map[string][]byte{}
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[h.Name], _ = io.ReadAll(tr)
+	}
+	var out bytes.Buffer
+	gz := gzip.NewWriter(&out)
+	tw := tar.NewWriter(gz)
+	tw.WriteHeader(&tar.Header{Name: "./", Typeflag: tar.TypeDir, Mode: 0o755})
+	tw.WriteHeader(&tar.Header{Name: "./checkpoints/", Typeflag: tar.TypeDir, Mode: 0o755})
+	for _, name := range slices.Sorted(maps.Keys(files)) { // entries.ndjson before key and manifest
+		tw.WriteHeader(&tar.Header{Name: "./" + name, Mode: 0o644, Size: int64(len(files[name]))})
+		tw.Write(files[name])
+	}
+	tw.Close()
+	gz.Close()
+	readBack(t, out.Bytes(), src, entries)
+}
+
+func readBack(t *testing.T, data []byte, src Source, entries [][]byte) {
+	t.Helper()
+	b, err := Open(bytes.NewReader(data))
 	if err != nil {
 		t.Fatal(err)
 	}

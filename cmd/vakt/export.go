@@ -81,7 +81,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		os.Remove(*out)
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s: %d entries, %d checkpoints, origin %s\n", *out, m.Entries, m.Checkpoints, origin)
+	fmt.Fprintf(stdout, "wrote %s: %d entries, %d signed checkpoint(s), origin %s\n", *out, m.Entries, m.Checkpoints, origin)
 	return nil
 }
 
