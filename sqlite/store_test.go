@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -151,4 +152,38 @@ func testEntry(logID string) accesslog.Entry {
 			CareUnit: accesslog.CareUnit{ID: "SE2321000016-E001"}},
 		Resources: []accesslog.Resource{{Type: "Journalanteckning", Patient: accesslog.Patient{ID: pid}, CareProvider: accesslog.CareProvider{ID: "SE2321000016-0001"}}},
 	}
+}
+
+// A log signed with one key does not open with another: signing on would break every
+// verifier that trusts the first key.
+func TestOpenRefusesAnotherKey(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "t.db")
+	st, err := OpenStore(ctx, path, testKeys(Options{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Append(ctx, []accesslog.Pending{accesslog.Prepare(testEntry("k1"))}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil { // signs a last checkpoint
+		t.Fatal(err)
+	}
+	other := testKeys(Options{})
+	kp, err := merkle.DeriveKey([]byte("another secret of at least 32 bytes"), other.Origin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.Keys = &kp
+	if st, err := OpenStore(ctx, path, other); err == nil {
+		st.Close()
+		t.Fatal("opened a log signed with another key")
+	} else if !strings.Contains(err.Error(), "does not verify with the key") {
+		t.Fatalf("error does not say why: %v", err)
+	}
+	st, err = OpenStore(ctx, path, testKeys(Options{}))
+	if err != nil {
+		t.Fatalf("the right key: %v", err)
+	}
+	st.Close()
 }

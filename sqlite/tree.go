@@ -429,12 +429,14 @@ func (s *Store) loadCheckpoint(ctx context.Context) error {
 	if err != nil {
 		return translate(err, "read checkpoint")
 	}
-	s.latest.Store(&cp)
 	c, err := merkle.Open(cp.Note, s.opts.Keys.VerifierKey)
 	if err != nil {
-		s.log.Error("the latest checkpoint does not verify with this instance's key", "err", err)
-		return nil
+		// Most likely the instance secret or name is not the one the log was signed with (a
+		// secret lost or not passed on): signing on with another key would make every
+		// customer's verifier fail, so the operator must decide.
+		return fmt.Errorf("sqlite: the log's latest checkpoint does not verify with the key %s (%v): start with the instance name and signing secret the log was signed with", s.opts.Keys.VerifierKey, err)
 	}
+	s.latest.Store(&cp)
 	h := s.head.Load()
 	if c.Size > h.size {
 		s.log.Error("TAMPERING: the latest checkpoint covers more entries than the log holds", "checkpoint", c.Size, "entries", h.size)
