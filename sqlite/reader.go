@@ -76,11 +76,26 @@ func (r *Reader) Checkpoints(ctx context.Context) ([]accesslog.SignedCheckpoint,
 	return out, translate(rows.Err(), "read checkpoints")
 }
 
-// Scan calls fn for every entry in sequence order with its stored leaf hash.
+// Scan calls fn for every entry in sequence order with its stored leaf hash (computed for
+// entries the stored tree does not reach yet).
 func (r *Reader) Scan(ctx context.Context, fn func(*accesslog.Stored, merkle.Hash) error) error {
 	n, err := r.Entries(ctx)
 	if err != nil {
 		return err
 	}
-	return scanEntries(ctx, r.tx, 1, n, true, fn)
+	size, err := storedTreeSize(ctx, r.tx)
+	if err != nil {
+		return err
+	}
+	// A tree longer than the log means entries were removed; the verifier finds that out from
+	// the checkpoints, so scan what is there.
+	size = min(size, uint64(n))
+	if err := scanEntries(ctx, r.tx, 1, int64(size), true, fn); err != nil {
+		return err
+	}
+	// Entries the stored tree does not reach yet: a crash came between their commit and the
+	// tree's, which catches up when the log is next opened. Their leaves are computed.
+	return scanEntries(ctx, r.tx, int64(size)+1, n, false, func(s *accesslog.Stored, _ merkle.Hash) error {
+		return fn(s, merkle.LeafHash(s.JSON))
+	})
 }

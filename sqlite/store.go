@@ -107,6 +107,9 @@ type Store struct {
 	quit    chan struct{}
 	wg      sync.WaitGroup
 
+	flushReqs  chan chan struct{} // asks the writer to store the tree's pending leaves now
+	writerDone chan struct{}      // closed when the writer has stopped (after a last flush)
+
 	// Owned by the writer goroutine.
 	nextSeq int64
 
@@ -120,11 +123,13 @@ type Store struct {
 
 	// Tamper evidence. tree is writer-owned; head is the committed tree for the checkpointer;
 	// latest the newest signed checkpoint; cpMu serialises signing.
-	tree      *treeState
-	committed atomic.Pointer[treeState] // the tree of the last commit, for readers
-	head      atomic.Pointer[treeHead]
-	latest    atomic.Pointer[accesslog.SignedCheckpoint]
-	cpMu      sync.Mutex
+	tree          *treeState
+	pendingLeaves []*leafJob                // committed groups whose leaves are not yet in tree (writer-owned)
+	treeBehind    bool                      // the tree must catch up from the stored entries (writer-owned)
+	committed     atomic.Pointer[treeState] // the tree of the last commit, for readers
+	head          atomic.Pointer[treeHead]
+	latest        atomic.Pointer[accesslog.SignedCheckpoint]
+	cpMu          sync.Mutex
 
 	commits     atomic.Int64 // group commits
 	commitNanos atomic.Int64 // time spent in them
@@ -268,6 +273,8 @@ func OpenStore(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	s.reqs = make(chan *appendReq, 64)
 	s.quit = make(chan struct{})
+	s.flushReqs = make(chan chan struct{})
+	s.writerDone = make(chan struct{})
 	s.compact = make(chan struct{}, 1)
 	s.wg.Add(3)
 	go s.writeLoop()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -150,6 +151,113 @@ func readNodes(ctx context.Context, db queryer, ids []compact.NodeID) ([]merkle.
 	return out, nil
 }
 
+// The tree lags the entries by one transaction. A group's leaf hashes are computed in the
+// background once its entries are committed, and join the tree in the next group's transaction,
+// or in a transaction of their own if no group follows within treeFlushDelay. So hashing never
+// holds up a commit, yet the tree is stored with the entries' next commit. Nothing is lost in a
+// crash: the leaves are a function of the stored entries, which the tree catches up with at open
+// (loadTree). Checkpoints sign only the tree as stored (publishHead), never leaves in flight.
+const treeFlushDelay = 20 * time.Millisecond
+
+// errLeafJob marks a failure to hash a committed group's leaves.
+var errLeafJob = errors.New("sqlite: hashing the leaves of committed entries failed")
+
+// leafJob hashes the leaves of a committed group.
+type leafJob struct {
+	done   chan struct{}
+	leaves []merkle.Hash
+	err    error
+}
+
+func startLeafJob(rows []newRow, received time.Time) *leafJob {
+	j := &leafJob{done: make(chan struct{}), leaves: make([]merkle.Hash, len(rows))}
+	go func() {
+		defer close(j.done)
+		rec := accesslog.AppendReceivedAt(nil, received)
+		var buf []byte
+		for i := range rows {
+			var err error
+			if j.leaves[i], buf, err = leafHash(buf, rows[i].p.Head(), rows[i].p.Actor(), rows[i].seq, rec); err != nil {
+				j.err = fmt.Errorf("%w: entry %d: %v", errLeafJob, rows[i].seq, err)
+				return
+			}
+		}
+	}()
+	return j
+}
+
+// treeWaiting reports whether stored entries wait to join the tree.
+func (s *Store) treeWaiting() bool { return len(s.pendingLeaves) > 0 || s.treeBehind }
+
+// growTree returns a copy of the tree with the pending leaves appended, and the strips to
+// write.
+func (s *Store) growTree() (*treeState, map[int64][]byte, error) {
+	next, err := s.tree.clone()
+	if err != nil {
+		return nil, nil, err
+	}
+	dirty := map[int64][]byte{}
+	for _, j := range s.pendingLeaves {
+		<-j.done
+		if j.err != nil {
+			return nil, nil, j.err
+		}
+		for _, leaf := range j.leaves {
+			if err := next.appendLeaf(leaf, dirty); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	return next, toWrite(dirty), nil
+}
+
+// flushTree stores the pending leaves in a transaction of their own.
+func (s *Store) flushTree() {
+	if s.opts.NoMerkle {
+		return
+	}
+	if s.treeBehind {
+		// Rebuild from the stored entries, as at open.
+		if err := s.catchUpTree(context.Background(), int64(s.tree.tree.Size())+1, s.nextSeq-1); err != nil {
+			s.log.Error("the Merkle tree cannot catch up with the stored entries; checkpoints stay where they are", "err", err)
+			return
+		}
+		s.treeBehind = false
+		return
+	}
+	if len(s.pendingLeaves) == 0 {
+		return
+	}
+	next, dirty, err := s.growTree()
+	if err != nil {
+		s.treeFallsBehind(err)
+		return
+	}
+	ctx := context.Background()
+	tx, err := s.wdb.BeginTx(ctx, nil)
+	if err == nil {
+		if err = writeStrips(ctx, tx, dirty); err == nil {
+			err = tx.Commit()
+		}
+		tx.Rollback()
+	}
+	if err != nil {
+		// The leaves stay pending for the next group or flush.
+		s.log.Error("storing the Merkle tree failed; retrying with the next commit", "err", translate(err, "write tree"))
+		return
+	}
+	s.tree, s.pendingLeaves = next, s.pendingLeaves[:0]
+	s.publishHead()
+}
+
+// treeFallsBehind drops the leaves in flight after a failure to compute them; the tree then
+// catches up from the stored entries (flushTree), and no new leaves are computed until it has.
+func (s *Store) treeFallsBehind(err error) {
+	s.log.Error("the Merkle tree fell behind the entries; rebuilding it from them", "err", err)
+	s.pendingLeaves = nil
+	s.treeBehind = true
+}
+
 // leafHash computes an entry's leaf hash from its stored parts: SHA-256 of 0x00 and the JSON
 // search serves. buf is scratch space the caller reuses; received is receivedAt already
 // formatted (accesslog.AppendReceivedAt), the same for a whole group.
@@ -165,17 +273,9 @@ func leafHash(buf []byte, head, actor []byte, seq int64, received []byte) (merkl
 // loadTree restores the tree from the stored strips at open and brings it up to the last entry
 // if it lags (a file written before the tree existed).
 func (s *Store) loadTree(ctx context.Context, entries int64) error {
-	var last sql.NullInt64
-	if err := s.wdb.QueryRowContext(ctx, `SELECT max(id) FROM tree WHERE id < ?`, int64(1)<<40).Scan(&last); err != nil {
-		return translate(err, "read tree size")
-	}
-	var size uint64
-	if last.Valid {
-		var b []byte
-		if err := s.wdb.QueryRowContext(ctx, `SELECT hashes FROM tree WHERE id = ?`, last.Int64).Scan(&b); err != nil {
-			return translate(err, "read tree size")
-		}
-		size = uint64(last.Int64)*stripNodes + uint64(len(b)/merkle.HashSize)
+	size, err := storedTreeSize(ctx, s.wdb)
+	if err != nil {
+		return err
 	}
 	if int64(size) > entries {
 		return fmt.Errorf("sqlite: the Merkle tree has %d leaves but the log %d entries; the file is damaged", size, entries)
@@ -231,6 +331,25 @@ func (s *Store) loadTree(ctx context.Context, entries int64) error {
 	}
 	s.publishHead()
 	return nil
+}
+
+// storedTreeSize returns the number of leaves stored: the level-0 strips are written first and
+// in full, so the last one tells.
+func storedTreeSize(ctx context.Context, db queryer) (uint64, error) {
+	rows, err := db.QueryContext(ctx, `SELECT id, length(hashes) FROM tree WHERE id < ? ORDER BY id DESC LIMIT 1`, int64(1)<<40)
+	if err != nil {
+		return 0, translate(err, "read tree size")
+	}
+	defer rows.Close()
+	var size uint64
+	if rows.Next() {
+		var id, n int64
+		if err := rows.Scan(&id, &n); err != nil {
+			return 0, translate(err, "read tree size")
+		}
+		size = uint64(id)*stripNodes + uint64(n/merkle.HashSize)
+	}
+	return size, translate(rows.Err(), "read tree size")
 }
 
 // catchUpTree adds the entries [from, to] to the tree, in transactions of a few thousand.
@@ -364,7 +483,7 @@ func (s *Store) checkpointLoop() {
 		case <-s.quit:
 			return
 		case <-t.C:
-			if _, err := s.SignCheckpoint(context.Background()); err != nil {
+			if _, err := s.signCheckpoint(context.Background()); err != nil {
 				s.log.Error("signing a checkpoint failed", "err", err)
 			}
 		}
@@ -374,11 +493,29 @@ func (s *Store) checkpointLoop() {
 // historyEvery is how far apart the kept history of checkpoints is.
 const historyEvery = time.Hour
 
-// SignCheckpoint implements accesslog.Store.
+// SignCheckpoint implements accesslog.Store: the checkpoint covers every entry acknowledged
+// before the call, so the writer first stores the leaves still in flight.
 func (s *Store) SignCheckpoint(ctx context.Context) (accesslog.SignedCheckpoint, error) {
 	if s.opts.NoMerkle {
 		return accesslog.SignedCheckpoint{}, errNoMerkle
 	}
+	done := make(chan struct{})
+	select {
+	case s.flushReqs <- done:
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return accesslog.SignedCheckpoint{}, ctx.Err()
+		}
+	case <-s.writerDone: // it flushed as it stopped
+	case <-ctx.Done():
+		return accesslog.SignedCheckpoint{}, ctx.Err()
+	}
+	return s.signCheckpoint(ctx)
+}
+
+// signCheckpoint signs the tree as stored, if it has grown since the last checkpoint.
+func (s *Store) signCheckpoint(ctx context.Context) (accesslog.SignedCheckpoint, error) {
 	s.cpMu.Lock()
 	defer s.cpMu.Unlock()
 	h := s.head.Load()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -12,7 +13,6 @@ import (
 	"github.com/vakt/vakt"
 	"github.com/vakt/vakt/accesslog"
 	"github.com/vakt/vakt/ident"
-	"github.com/vakt/vakt/merkle"
 	"github.com/vakt/vakt/sqlite/internal/runindex"
 )
 
@@ -57,8 +57,35 @@ func (s *Store) Append(ctx context.Context, batch []accesslog.Pending) ([]access
 
 func (s *Store) writeLoop() {
 	defer s.wg.Done()
+	defer close(s.writerDone)
 	group := make([]*appendReq, 0, 64)
-	for first := range s.reqs {
+	flush := time.NewTimer(time.Hour)
+	flush.Stop()
+	for {
+		// Leaves that wait for a transaction get the next group's, or their own if no group
+		// comes soon or a checkpoint is asked for.
+		var flushDue <-chan time.Time
+		if s.treeWaiting() {
+			flush.Reset(treeFlushDelay)
+			flushDue = flush.C
+		}
+		var first *appendReq
+		var ok bool
+		select {
+		case first, ok = <-s.reqs:
+			flush.Stop()
+		case <-flushDue:
+			s.flushTree()
+			continue
+		case done := <-s.flushReqs:
+			flush.Stop()
+			s.flushTree()
+			close(done)
+			continue
+		}
+		if !ok {
+			break
+		}
 		group = append(group[:0], first)
 		n := len(first.batch)
 	drain:
@@ -82,6 +109,8 @@ func (s *Store) writeLoop() {
 			}
 		}
 	}
+	// Closing: the tree takes in every stored entry before the last checkpoint is signed.
+	s.flushTree()
 }
 
 // newRow is an entry of a group that is not yet stored.
@@ -175,27 +204,14 @@ func (s *Store) commitGroup(group []*appendReq) {
 		s.dict.dropPending()
 		return
 	}
-	// The tree grows in the same transaction as the entries, on a copy of the tree that replaces
-	// it only once the commit has succeeded. Hashing the leaves runs on another core while SQLite
-	// inserts the rows; the strips it changes are written last, just before the commit.
+	// The leaves of the groups committed before this one, hashed in the background since, join
+	// the tree in this group's transaction (see leafJob).
 	var grow func() (map[int64][]byte, error)
 	var next *treeState
-	var treeErr error
-	if !s.opts.NoMerkle {
-		type grown struct {
-			next  *treeState
-			dirty map[int64][]byte
-			err   error
-		}
-		done := make(chan grown, 1)
-		go func() {
-			n, d, err := s.growTree(rows, received)
-			done <- grown{n, d, err}
-		}()
-		grow = func() (map[int64][]byte, error) {
-			g := <-done
-			next, treeErr = g.next, g.err
-			return g.dirty, g.err
+	if len(s.pendingLeaves) > 0 {
+		grow = func() (dirty map[int64][]byte, err error) {
+			next, dirty, err = s.growTree()
+			return dirty, err
 		}
 	}
 	start := time.Now()
@@ -209,18 +225,20 @@ func (s *Store) commitGroup(group []*appendReq) {
 				r.err, r.res = err, nil
 			}
 		}
-		if treeErr != nil {
-			s.log.Error("append failed: the Merkle tree could not grow; nothing of the group was stored", "entries", len(rows), "err", err)
-		} else {
-			s.log.Error("append failed; nothing of the group was stored", "entries", len(rows), "err", err)
+		s.log.Error("append failed; nothing of the group was stored", "entries", len(rows), "err", err)
+		if errors.Is(err, errLeafJob) {
+			s.treeFallsBehind(err)
 		}
 		return
 	}
 	s.dict.publishPending()
 	s.nextSeq = seq
 	if next != nil {
-		s.tree = next
+		s.tree, s.pendingLeaves = next, s.pendingLeaves[:0]
 		s.publishHead()
+	}
+	if !s.opts.NoMerkle && !s.treeBehind {
+		s.pendingLeaves = append(s.pendingLeaves, startLeafJob(rows, received))
 	}
 	s.viewMu.Lock()
 	old := s.view.Load()
@@ -309,28 +327,6 @@ func (s *Store) writeRows(rows []newRow, received time.Time, grow func() (map[in
 		}
 	}
 	return translate(tx.Commit(), "commit append")
-}
-
-// growTree returns a copy of the tree with the group's entries appended, and the strips that
-// changed. Each leaf hash is computed from exactly the bytes search will serve.
-func (s *Store) growTree(rows []newRow, received time.Time) (*treeState, map[int64][]byte, error) {
-	next, err := s.tree.clone()
-	if err != nil {
-		return nil, nil, err
-	}
-	dirty := map[int64][]byte{}
-	var buf []byte
-	rec := accesslog.AppendReceivedAt(nil, received)
-	for i := range rows {
-		var leaf merkle.Hash
-		if leaf, buf, err = leafHash(buf, rows[i].p.Head(), rows[i].p.Actor(), rows[i].seq, rec); err != nil {
-			return nil, nil, err
-		}
-		if err := next.appendLeaf(leaf, dirty); err != nil {
-			return nil, nil, err
-		}
-	}
-	return next, toWrite(dirty), nil
 }
 
 // entryColumns is the number of columns rowArgs fills.
