@@ -526,6 +526,20 @@ func (s *Store) Get(ctx context.Context, logID string) (accesslog.Stored, error)
 	return found[0].stored()
 }
 
+// seqOf returns the sequence number of the entry with logID.
+func (s *Store) seqOf(ctx context.Context, logID string) (int64, error) {
+	s.readers.RLock()
+	defer s.readers.RUnlock()
+	found, err := s.lookupLogIDs(ctx, s.view.Load(), []string{logID}, []int64{runindex.HashLogID(logID)})
+	if err != nil {
+		return 0, err
+	}
+	if found[0] == nil {
+		return 0, vakt.Errorf(vakt.CodeNotFound, "no entry with that logId")
+	}
+	return found[0].seq, nil
+}
+
 // startDateOf reads activity.startDate (µs) of a stored entry from its row, for cursors.
 func startDateOf(st *accesslog.Stored) (int64, error) {
 	const key = `,"startDate":"`

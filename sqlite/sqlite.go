@@ -69,9 +69,12 @@ type connConfig struct {
 // openDB opens a pool on the database file at path.
 func openDB(path string, cfg connConfig) (*sql.DB, error) {
 	register()
-	dsn := "file:" + path + "?_txlock=immediate"
+	// Each connection keeps its prepared statements: every query's text is fixed (lists travel
+	// as one JSON parameter), so the same few are used again and again, and preparing one
+	// costs as much as a small read.
+	dsn := "file:" + path + "?_txlock=immediate&_stmt_cache_size=64"
 	if cfg.readOnly {
-		dsn = "file:" + path + "?mode=ro&_query_only=true"
+		dsn = "file:" + path + "?mode=ro&_query_only=true&_stmt_cache_size=64"
 	}
 	var pragmas []string
 	if cfg.cacheKiB > 0 {

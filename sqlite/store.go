@@ -130,6 +130,7 @@ type Store struct {
 	head          atomic.Pointer[treeHead]
 	latest        atomic.Pointer[accesslog.SignedCheckpoint]
 	cpMu          sync.Mutex
+	strips        *stripCache // upper-level strips for proofs
 
 	commits     atomic.Int64 // group commits
 	commitNanos atomic.Int64 // time spent in them
@@ -245,7 +246,7 @@ func OpenStore(ctx context.Context, path string, opts Options) (*Store, error) {
 	if !opts.NoMerkle && (opts.Keys == nil || opts.Origin == "") {
 		return nil, errors.New("sqlite: a store needs its origin and signing key (or NoMerkle)")
 	}
-	s := &Store{path: path, opts: opts, log: opts.Logger.With("db", path)}
+	s := &Store{path: path, opts: opts, log: opts.Logger.With("db", path), strips: newStripCache()}
 	var err error
 	if s.wdb, err = openDB(path, connConfig{maxConns: 1, cacheKiB: opts.CacheKiB, noCheckpoint: true}); err != nil {
 		return nil, err

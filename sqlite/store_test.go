@@ -2,12 +2,15 @@ package sqlite
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/transparency-dev/merkle/proof"
+	"github.com/transparency-dev/merkle/rfc6962"
 	"github.com/vakt/vakt/accesslog"
 	"github.com/vakt/vakt/accesslog/accesslogtest"
 	"github.com/vakt/vakt/ident"
@@ -186,4 +189,87 @@ func TestOpenRefusesAnotherKey(t *testing.T) {
 		t.Fatalf("the right key: %v", err)
 	}
 	st.Close()
+}
+
+// TestProofsFromCachedStrips: once a tree has full strips above cacheFromLevel, proofs take them
+// from the cache, and the proofs are the same as those read from the file, and verify with the
+// public library alone.
+func TestProofsFromCachedStrips(t *testing.T) {
+	if testing.Short() {
+		t.Skip("appends 66,000 entries")
+	}
+	ctx := context.Background()
+	st, err := OpenStore(ctx, filepath.Join(t.TempDir(), "t.db"), testKeys(Options{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	const n = 1<<(cacheFromLevel+8) + 464 // one full strip at level cacheFromLevel, and some
+	for i := 0; i < n; i += 4000 {
+		var batch []accesslog.Pending
+		for j := i; j < min(i+4000, n); j++ {
+			batch = append(batch, accesslog.Prepare(testEntry(fmt.Sprintf("c%06d", j))))
+		}
+		if _, err := st.Append(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cp, err := st.SignCheckpoint(ctx)
+	if err != nil || cp.Size != n {
+		t.Fatalf("checkpoint %d %v", cp.Size, err)
+	}
+	c, err := merkle.Open(cp.Note, st.VerifierKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := []string{"c000000", "c012345", "c065535", "c065536", fmt.Sprintf("c%06d", n-1)}
+	prove := func() []accesslog.InclusionProof {
+		var out []accesslog.InclusionProof
+		for _, id := range ids {
+			p, err := st.Prove(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := st.Get(ctx, id)
+			leaf := sha256.Sum256(append([]byte{0}, got.JSON...))
+			hashes := make([][]byte, len(p.Hashes))
+			for i := range p.Hashes {
+				hashes[i] = p.Hashes[i][:]
+			}
+			if err := proof.VerifyInclusion(rfc6962.DefaultHasher, p.LeafIndex, p.TreeSize, leaf[:], hashes, c.Root[:]); err != nil {
+				t.Fatalf("%s: %v", id, err)
+			}
+			out = append(out, p)
+		}
+		return out
+	}
+	cold := prove()
+	st.strips.mu.Lock()
+	cached := len(st.strips.strips)
+	st.strips.mu.Unlock()
+	if cached != 1 {
+		t.Fatalf("%d strips cached, want the one full strip at level %d", cached, cacheFromLevel)
+	}
+	warm := prove()
+	for i := range cold {
+		if fmt.Sprint(cold[i]) != fmt.Sprint(warm[i]) {
+			t.Fatalf("%s: the proof from cache differs from the one read from the file", ids[i])
+		}
+	}
+}
+
+func TestStripCacheStaysBounded(t *testing.T) {
+	c := newStripCache()
+	full := make([]byte, stripBytes)
+	for i := range cacheStrips + 10 {
+		c.put(stripID(cacheFromLevel, uint64(i)), full)
+	}
+	c.put(stripID(cacheFromLevel-1, 0), full)      // too low a level
+	c.put(stripID(cacheFromLevel+1, 0), full[:64]) // not full: may still grow
+	if len(c.strips) != cacheStrips {
+		t.Fatalf("%d strips cached, want %d", len(c.strips), cacheStrips)
+	}
+	if c.get(stripID(cacheFromLevel-1, 0)) != nil || c.get(stripID(cacheFromLevel+1, 0)) != nil {
+		t.Fatal("a low-level or partial strip was cached")
+	}
 }
