@@ -102,14 +102,29 @@ func bearer(r *http.Request) (string, bool) {
 
 // PrincipalSlot lets the server's access log learn which credential made a request without the
 // rest package logging anything itself. The server puts an empty slot in the context; the
-// authentication middleware fills it.
-type PrincipalSlot struct{ ID, TenantID string }
+// authentication middleware fills it. LogicalAddress is the RIV-TA header of a SOAP request.
+type PrincipalSlot struct{ ID, TenantID, LogicalAddress string }
 
 type principalSlot struct{}
 
 // WithPrincipalSlot returns a context carrying slot.
 func WithPrincipalSlot(ctx context.Context, slot *PrincipalSlot) context.Context {
 	return context.WithValue(ctx, principalSlot{}, slot)
+}
+
+// NotePrincipal records the authenticated credential in the context's slot, if there is one;
+// for other surfaces (SOAP) that authenticate on their own.
+func NotePrincipal(ctx context.Context, id, tenantID string) {
+	if s, ok := ctx.Value(principalSlot{}).(*PrincipalSlot); ok {
+		s.ID, s.TenantID = id, tenantID
+	}
+}
+
+// NoteLogicalAddress records a SOAP request's LogicalAddress in the context's slot.
+func NoteLogicalAddress(ctx context.Context, addr string) {
+	if s, ok := ctx.Value(principalSlot{}).(*PrincipalSlot); ok {
+		s.LogicalAddress = addr
+	}
 }
 
 // errorBody is the JSON of every error response.

@@ -28,6 +28,8 @@ import (
 // Server is vakt's HTTP server.
 type Server struct {
 	API *rest.API
+	// Surfaces are further interfaces served beside the REST API (the RIV-TA SOAP endpoints).
+	Surfaces []interface{ Register(mux *http.ServeMux) }
 	// Ready reports whether the server can serve requests (storage reachable); /readyz calls it.
 	Ready func(ctx context.Context) error
 	// Registry receives the server's metrics; a new one is made if nil.
@@ -62,6 +64,9 @@ func (s *Server) Handler() http.Handler {
 	s.metrics = newHTTPMetrics(s.Registry, s.Version)
 	mux := http.NewServeMux()
 	s.API.Register(mux)
+	for _, sf := range s.Surfaces {
+		sf.Register(mux)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
@@ -206,6 +211,9 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			}
 			if slot.ID != "" {
 				attrs = append(attrs, slog.String("credential", slot.ID), slog.String("tenant", slot.TenantID))
+			}
+			if slot.LogicalAddress != "" {
+				attrs = append(attrs, slog.String("logical_address", slot.LogicalAddress))
 			}
 			s.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 		}()

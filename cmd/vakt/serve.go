@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -17,6 +18,7 @@ import (
 	"github.com/vakt/vakt/accesslog"
 	"github.com/vakt/vakt/auth"
 	"github.com/vakt/vakt/rest"
+	"github.com/vakt/vakt/rivta"
 	"github.com/vakt/vakt/server"
 	"github.com/vakt/vakt/sqlite"
 )
@@ -118,8 +120,11 @@ func (m *Main) Open(ctx context.Context) error {
 			dups.WithLabelValues(tenant).Add(float64(duplicates))
 		},
 	}
+	soap := &rivta.API{
+		Service: svc, Auth: api.Auth, Logger: log, MaxBodyBytes: c.MaxBodyBytes, OnAppend: api.OnAppend,
+	}
 	m.Server = &server.Server{
-		API: api, Registry: reg, Logger: log, Version: version,
+		API: api, Surfaces: []interface{ Register(*http.ServeMux) }{soap}, Registry: reg, Logger: log, Version: version,
 		Ready: func(ctx context.Context) error {
 			_, err := m.Registry.Tenants(ctx)
 			return err

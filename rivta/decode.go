@@ -1,0 +1,280 @@
+package rivta
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/vakt/vakt"
+	"github.com/vakt/vakt/accesslog"
+)
+
+// decoder walks the elements of a SOAP body against the contract's schema. Structure that the
+// schema forbids (an element out of order, repeated, unknown, or in no namespace) becomes a
+// Problem, as validation failures do, so that one answer lists everything; input that is not
+// well-formed XML ends decoding with an error.
+type decoder struct {
+	x        *xmlReader
+	problems []vakt.Problem
+	index    int               // the entry being decoded, for problems
+	values   map[string]string // interned short values: most repeat from entry to entry
+}
+
+func newDecoder(x *xmlReader) *decoder {
+	return &decoder{x: x, index: -1, values: map[string]string{}}
+}
+
+// maxProblems bounds the problems one request collects; a broken producer sends the same
+// mistake in every entry.
+const maxProblems = 1000
+
+func (d *decoder) problem(path, reason string) {
+	if len(d.problems) < maxProblems {
+		d.problems = append(d.problems, vakt.Problem{Index: d.index, Field: path, Reason: reason})
+	}
+}
+
+// child returns the next child element of the current element, or ok=false once the current
+// element has ended. Text between child elements must be whitespace.
+func (d *decoder) child(path string) (name xname, ok bool, err error) {
+	for {
+		tok, err := d.x.next()
+		if err != nil {
+			return xname{}, false, err
+		}
+		switch tok.kind {
+		case tokStart:
+			return tok.name, true, nil
+		case tokEnd:
+			return xname{}, false, nil
+		case tokText:
+			if !isSpace(tok.text) {
+				d.problem(path, "holds text where only elements are allowed")
+			}
+		default:
+			return xname{}, false, malformed("unexpected end of input")
+		}
+	}
+}
+
+// text reads the character data of the element just started, up to its end tag.
+func (d *decoder) text(path string) (string, error) {
+	var s string
+	for {
+		tok, err := d.x.next()
+		if err != nil {
+			return "", err
+		}
+		switch tok.kind {
+		case tokText:
+			s = d.value(tok.text)
+		case tokStart:
+			d.problem(path, "must hold text, not elements")
+			if err := d.skip(); err != nil {
+				return "", err
+			}
+		case tokEnd:
+			return s, nil
+		default:
+			return "", malformed("unexpected end of input")
+		}
+	}
+}
+
+func (d *decoder) value(b []byte) string {
+	if len(b) > 48 {
+		return string(b)
+	}
+	if s, ok := d.values[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(d.values) < 4096 {
+		d.values[s] = s
+	}
+	return s
+}
+
+// skip reads past the end of the element just started.
+func (d *decoder) skip() error {
+	for depth := 1; depth > 0; {
+		tok, err := d.x.next()
+		if err != nil {
+			return err
+		}
+		switch tok.kind {
+		case tokStart:
+			depth++
+		case tokEnd:
+			depth--
+		case tokEOF:
+			return malformed("unexpected end of input")
+		}
+	}
+	return nil
+}
+
+// seq tracks a schema sequence: the position reached and the elements seen.
+type seq struct {
+	pos  int
+	seen uint32
+}
+
+// member is called for each child element of a sequence in namespace ns with the element's
+// position in the sequence (-1: not a member). It reports whether the element should be read;
+// when not, the element has been skipped, or recorded as a problem and skipped.
+func (d *decoder) member(s *seq, ns string, name xname, i int, repeatable bool, path string) (bool, error) {
+	switch {
+	case name.space != ns && name.space != "":
+		// xs:any namespace="##other" processContents="lax": extensions are allowed and ignored.
+		return false, d.skip()
+	case name.space == "":
+		d.problem(join(path, clip([]byte(name.local))), "must be in namespace "+ns)
+	case i < 0:
+		d.problem(join(path, clip([]byte(name.local))), "is not an element of this type")
+	case i < s.pos:
+		d.problem(join(path, name.local), "is out of the schema's order")
+	case s.seen&(1<<i) != 0 && !repeatable:
+		d.problem(join(path, name.local), "appears more than once")
+	default:
+		s.pos = i
+		s.seen |= 1 << i
+		return true, nil
+	}
+	return false, d.skip()
+}
+
+func join(parent, name string) string {
+	if parent == "" {
+		return name
+	}
+	return parent + "." + name
+}
+
+// position returns the index of local in names, or -1.
+func position(names []string, local string) int {
+	for i, n := range names {
+		if n == local {
+			return i
+		}
+	}
+	return -1
+}
+
+// elements reads the children of a complex type in namespace ns whose sequence is names,
+// calling read for each member in order.
+func (d *decoder) elements(ns, path string, names []string, repeatable func(int) bool, read func(i int, path string) error) error {
+	var s seq
+	for {
+		name, ok, err := d.child(path)
+		if err != nil || !ok {
+			return err
+		}
+		i := position(names, name.local)
+		rep := i >= 0 && repeatable != nil && repeatable(i)
+		readIt, err := d.member(&s, ns, name, i, rep, path)
+		if err != nil {
+			return err
+		}
+		if readIt {
+			if err := read(i, join(path, name.local)); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// Sequences of the log:2 core schema (informationsecurity_auditing_log_2.0.xsd); their order
+// is the schema's.
+var (
+	logTypeSeq      = []string{"logId", "system", "activity", "user", "resources"}
+	systemTypeSeq   = []string{"systemId", "systemName"}
+	activityTypeSeq = []string{"activityType", "activityLevel", "activityArgs", "startDate", "purpose"}
+	userTypeSeq     = []string{"userId", "name", "personId", "assignment", "title", "careProvider", "careUnit"}
+	iiTypeSeq       = []string{"root", "extension"}
+	careProviderSeq = []string{"careProviderId", "careProviderName"}
+	careUnitSeq     = []string{"careUnitId", "careUnitName"}
+	resourcesSeq    = []string{"resource"}
+	resourceTypeSeq = []string{"resourceType", "patient", "careProvider", "careUnit"}
+	patientTypeSeq  = []string{"patientId", "patientName"}
+)
+
+// logEntry reads a LogType element (its start tag already read) into dr.
+func (d *decoder) logEntry(ns string, dr *accesslog.Draft) error {
+	return d.elements(ns, "", logTypeSeq, nil, func(i int, path string) (err error) {
+		switch i {
+		case 0:
+			dr.LogID, err = d.text(path)
+		case 1:
+			err = d.strings(ns, path, systemTypeSeq, &dr.System.SystemID, &dr.System.SystemName)
+		case 2:
+			a := &dr.Activity
+			err = d.strings(ns, path, activityTypeSeq, &a.ActivityType, &a.ActivityLevel, &a.ActivityArgs, &a.StartDate, &a.Purpose)
+			// xs:dateTime collapses whitespace.
+			a.StartDate = strings.TrimSpace(a.StartDate)
+		case 3:
+			err = d.user(ns, path, &dr.User)
+		case 4:
+			err = d.elements(ns, path, resourcesSeq, func(int) bool { return true }, func(_ int, _ string) error {
+				dr.Resources = append(dr.Resources, accesslog.DraftResource{})
+				return d.resource(ns, fmt.Sprintf("resources[%d]", len(dr.Resources)-1), &dr.Resources[len(dr.Resources)-1])
+			})
+		}
+		return err
+	})
+}
+
+// strings reads a sequence of simple elements into dst, in the sequence's order.
+func (d *decoder) strings(ns, path string, names []string, dst ...*string) error {
+	return d.elements(ns, path, names, nil, func(i int, path string) (err error) {
+		*dst[i], err = d.text(path)
+		return err
+	})
+}
+
+func (d *decoder) user(ns, path string, u *accesslog.DraftUser) error {
+	return d.elements(ns, path, userTypeSeq, nil, func(i int, path string) (err error) {
+		switch i {
+		case 0:
+			u.UserID, err = d.text(path)
+		case 1:
+			u.Name, err = d.text(path)
+		case 2:
+			u.PersonID = &accesslog.DraftII{}
+			err = d.strings(ns, path, iiTypeSeq, &u.PersonID.Root, &u.PersonID.Extension)
+		case 3:
+			u.Assignment, err = d.text(path)
+		case 4:
+			u.Title, err = d.text(path)
+		case 5:
+			err = d.strings(ns, path, careProviderSeq, &u.CareProvider.CareProviderID, &u.CareProvider.CareProviderName)
+		case 6:
+			err = d.strings(ns, path, careUnitSeq, &u.CareUnit.CareUnitID, &u.CareUnit.CareUnitName)
+		}
+		return err
+	})
+}
+
+func (d *decoder) resource(ns, path string, r *accesslog.DraftResource) error {
+	return d.elements(ns, path, resourceTypeSeq, nil, func(i int, path string) (err error) {
+		switch i {
+		case 0:
+			r.ResourceType, err = d.text(path)
+		case 1:
+			r.Patient = &accesslog.DraftPatient{}
+			err = d.elements(ns, path, patientTypeSeq, nil, func(i int, path string) error {
+				if i == 0 {
+					return d.strings(ns, path, iiTypeSeq, &r.Patient.PatientID.Root, &r.Patient.PatientID.Extension)
+				}
+				var err error
+				r.Patient.PatientName, err = d.text(path)
+				return err
+			})
+		case 2:
+			err = d.strings(ns, path, careProviderSeq, &r.CareProvider.CareProviderID, &r.CareProvider.CareProviderName)
+		case 3:
+			r.CareUnit = &accesslog.DraftCareUnit{}
+			err = d.strings(ns, path, careUnitSeq, &r.CareUnit.CareUnitID, &r.CareUnit.CareUnitName)
+		}
+		return err
+	})
+}
