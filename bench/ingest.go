@@ -22,6 +22,7 @@ import (
 
 	"github.com/vakt/vakt/accesslog"
 	"github.com/vakt/vakt/ident"
+	"github.com/vakt/vakt/rivta"
 	"github.com/vakt/vakt/sqlite"
 )
 
@@ -43,6 +44,59 @@ type IngestConfig struct {
 	MerkleOff bool
 	// Rounds of the HTTP runs; the median run counts.
 	Rounds int
+	// SOAP, if above zero, also measures ingest through RIV-TA StoreLog 2 with this many
+	// entries per call, in the same rounds and on the same entries.
+	SOAP int
+}
+
+// surface is what one HTTP run sends: the bodies, where, and how to check each answer.
+type surface struct {
+	path, contentType, action string
+	bodies                    [][]byte
+	entries                   []int // entries in each body
+	ok                        func(status int, body []byte, entries int) bool
+}
+
+func restSurface(bodies [][]byte) surface {
+	counts := make([]int, len(bodies))
+	for i, b := range bodies {
+		counts[i] = bytes.Count(b, []byte("\n"))
+	}
+	return surface{path: "/api/v1/logs", contentType: "application/x-ndjson", bodies: bodies, entries: counts,
+		ok: func(status int, b []byte, n int) bool {
+			var res struct{ Accepted int }
+			return status == http.StatusCreated && json.Unmarshal(b, &res) == nil && res.Accepted == n
+		}}
+}
+
+// soapSurface turns NDJSON bodies into StoreLog 2 requests of per entries each.
+func soapSurface(bodies [][]byte, per int) (surface, error) {
+	var entries []accesslog.Entry
+	now := time.Now()
+	for _, b := range bodies {
+		drafts, err := accesslog.DecodeDrafts(bytes.NewReader(b), accesslog.FramingNDJSON, len(b))
+		if err != nil {
+			return surface{}, err
+		}
+		for i := range drafts {
+			e, problems := drafts[i].Validate(i, accesslog.ValidateOptions{Now: now})
+			if len(problems) > 0 {
+				return surface{}, fmt.Errorf("bench: entry %d is invalid: %v", len(entries), problems[0])
+			}
+			entries = append(entries, e)
+		}
+	}
+	s := surface{path: rivta.StoreLogPath, contentType: "text/xml; charset=utf-8", action: `"` + rivta.StoreLogAction + `"`,
+		ok: func(status int, b []byte, n int) bool {
+			return status == http.StatusOK && bytes.Contains(b, []byte("<core:resultCode>OK<")) &&
+				bytes.Contains(b, []byte(fmt.Sprintf(">%d entries stored", n)))
+		}}
+	for i := 0; i < len(entries); i += per {
+		chunk := entries[i:min(i+per, len(entries))]
+		s.bodies = append(s.bodies, rivta.StoreLogRequest("SE165565594230-1000", chunk))
+		s.entries = append(s.entries, len(chunk))
+	}
+	return s, nil
 }
 
 // httpRun is the outcome of one HTTP run.
@@ -100,35 +154,57 @@ func Ingest(ctx context.Context, cfg IngestConfig) (*Report, error) {
 	// are generated was repeatedly 20–25 % slower than every later one on our test machine.
 	fmt.Fprintln(cfg.Log, "warm-up run (not counted)")
 	runtime.GC()
-	if _, _, _, err := ingestHTTP(ctx, cfg, bodies[:max(len(bodies)/5, 1)], cp); err != nil {
+	rs := restSurface(bodies)
+	warm := restSurface(bodies[:max(len(bodies)/5, 1)])
+	if _, _, _, err := ingestHTTP(ctx, cfg, warm, cp); err != nil {
 		return nil, err
 	}
-	var on, off []httpRun
-	for round := range max(cfg.Rounds, 1) {
-		order := []bool{true, false}
-		if round%2 == 1 {
-			order = []bool{false, true}
+	var soap surface
+	if cfg.SOAP > 0 {
+		fmt.Fprintf(cfg.Log, "encoding the entries as StoreLog 2 requests of %d...\n", cfg.SOAP)
+		if soap, err = soapSurface(bodies, cfg.SOAP); err != nil {
+			return nil, err
 		}
-		for _, tree := range order {
-			if !tree && !cfg.MerkleOff {
+	}
+	const (
+		runOn = iota
+		runOff
+		runSOAP
+	)
+	var on, off, soapRuns []httpRun
+	for round := range max(cfg.Rounds, 1) {
+		order := []int{runOn, runOff, runSOAP}
+		if round%2 == 1 {
+			order = []int{runSOAP, runOff, runOn}
+		}
+		for _, kind := range order {
+			if kind == runOff && !cfg.MerkleOff || kind == runSOAP && cfg.SOAP <= 0 {
 				continue
 			}
 			var args []string
-			if tree {
+			sf := rs
+			switch kind {
+			case runOn:
 				fmt.Fprintf(cfg.Log, "run %d: HTTP (POST /api/v1/logs, NDJSON)\n", round+1)
-			} else {
+			case runOff:
 				fmt.Fprintf(cfg.Log, "run %d: HTTP with tamper evidence off (serve --no-merkle)\n", round+1)
 				args = []string{"--no-merkle"}
+			case runSOAP:
+				fmt.Fprintf(cfg.Log, "run %d: SOAP (RIV-TA StoreLog 2, %d entries per call)\n", round+1, cfg.SOAP)
+				sf = soap
 			}
 			runtime.GC()
 			var r httpRun
-			if r.rate, r.bytes, r.lat, err = ingestHTTP(ctx, cfg, bodies, cp, args...); err != nil {
+			if r.rate, r.bytes, r.lat, err = ingestHTTP(ctx, cfg, sf, cp, args...); err != nil {
 				return nil, err
 			}
-			if tree {
+			switch kind {
+			case runOn:
 				on = append(on, r)
-			} else {
+			case runOff:
 				off = append(off, r)
+			case runSOAP:
+				soapRuns = append(soapRuns, r)
 			}
 		}
 	}
@@ -141,6 +217,11 @@ func Ingest(ctx context.Context, cfg IngestConfig) (*Report, error) {
 		rep.Add("HTTP API, tamper evidence off", "%8.0f entries/s   batch latency %s%s", offMed.rate, offMed.lat, roundsNote(off))
 		rep.Add("  bytes on disk per entry", "%8.0f (entries and indexes)", float64(offMed.bytes)/float64(cfg.Entries))
 		rep.Add("tree on / tree off", "%8.2f", httpRate/offMed.rate)
+	}
+	if cfg.SOAP > 0 {
+		sm := medianRun(soapRuns)
+		rep.Add(fmt.Sprintf("SOAP StoreLog 2, %d per call", cfg.SOAP), "%8.0f entries/s   call latency %s%s", sm.rate, sm.lat, roundsNote(soapRuns))
+		rep.Add("SOAP / REST (both tree on)", "%8.2f", sm.rate/httpRate)
 	}
 	if !cfg.Baselines {
 		return rep, nil
@@ -201,7 +282,12 @@ func freshDir(base, name string) (string, error) {
 	return dir, nil
 }
 
-func ingestHTTP(ctx context.Context, cfg IngestConfig, bodies [][]byte, cp ident.HSAID, serveArgs ...string) (float64, int64, latencies, error) {
+func ingestHTTP(ctx context.Context, cfg IngestConfig, sf surface, cp ident.HSAID, serveArgs ...string) (float64, int64, latencies, error) {
+	bodies := sf.bodies
+	total := 0
+	for _, n := range sf.entries {
+		total += n
+	}
 	dir, err := freshDir(cfg.Dir, "http")
 	if err != nil {
 		return 0, 0, nil, err
@@ -231,16 +317,18 @@ func ingestHTTP(ctx context.Context, cfg IngestConfig, bodies [][]byte, cp ident
 					return
 				}
 				t := time.Now()
-				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/api/v1/logs", bytes.NewReader(bodies[i]))
-				req.Header.Set("Content-Type", "application/x-ndjson")
+				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+sf.path, bytes.NewReader(bodies[i]))
+				req.Header.Set("Content-Type", sf.contentType)
+				if sf.action != "" {
+					req.Header.Set("SOAPAction", sf.action)
+				}
 				req.Header.Set("Authorization", "Bearer "+srv.WriterToken)
 				resp, err := client.Do(req)
 				if err == nil {
-					var res struct{ Accepted int }
 					b, _ := io.ReadAll(resp.Body)
 					resp.Body.Close()
-					if resp.StatusCode != http.StatusCreated || json.Unmarshal(b, &res) != nil || res.Accepted != bytes.Count(bodies[i], []byte("\n")) {
-						err = fmt.Errorf("batch %d: status %d: %s", i, resp.StatusCode, b)
+					if !sf.ok(resp.StatusCode, b, sf.entries[i]) {
+						err = fmt.Errorf("batch %d: status %d: %.500s", i, resp.StatusCode, b)
 					}
 				}
 				d := time.Since(t)
@@ -265,7 +353,7 @@ func ingestHTTP(ctx context.Context, cfg IngestConfig, bodies [][]byte, cp ident
 	if err := srv.Stop(); err != nil {
 		return 0, 0, nil, err
 	}
-	return float64(cfg.Entries) / elapsed.Seconds(), dirSize(filepath.Join(dir, "tenants")), lat, nil
+	return float64(total) / elapsed.Seconds(), dirSize(filepath.Join(dir, "tenants")), lat, nil
 }
 
 func ingestBare(ctx context.Context, cfg IngestConfig, pend [][]accesslog.Pending) (float64, error) {

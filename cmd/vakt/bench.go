@@ -40,6 +40,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fs.BoolVar(&icfg.Baselines, "baselines", true, "also measure the bare engine and raw SQLite on the same rows")
 		fs.BoolVar(&icfg.MerkleOff, "merkle-off", true, "also measure HTTP ingest with tamper evidence turned off")
 		fs.IntVar(&icfg.Rounds, "rounds", 3, "HTTP runs (each with tamper evidence on and, with --merkle-off, off); the medians count")
+		fs.IntVar(&icfg.SOAP, "soap", 0, "also measure RIV-TA StoreLog 2 over SOAP with this many entries per call (e.g. 100)")
 		fs.StringVar(&icfg.File, "file", "", "NDJSON entries to ingest instead of synthetic ones")
 	case "query":
 		fs.IntVar(&qcfg.Entries, "entries", 10_000_000, "entries in the dataset (built once in --dir and reused)")
