@@ -14,6 +14,7 @@ import (
 // well-formed XML ends decoding with an error.
 type decoder struct {
 	x        *xmlReader
+	dialect  *dialect // of the log entries being read
 	problems []vakt.Problem
 	index    int               // the entry being decoded, for problems
 	values   map[string]string // interned short values: most repeat from entry to entry
@@ -124,9 +125,11 @@ type seq struct {
 // when not, the element has been skipped, or recorded as a problem and skipped.
 func (d *decoder) member(s *seq, ns string, name xname, i int, repeatable bool, path string) (bool, error) {
 	switch {
-	case name.space != ns && name.space != "":
+	case name.space != ns && name.space != "" && (d.dialect == nil || !d.dialect.strict):
 		// xs:any namespace="##other" processContents="lax": extensions are allowed and ignored.
 		return false, d.skip()
+	case name.space != ns && name.space != "":
+		d.problem(join(path, clip([]byte(name.local))), "is not allowed: this contract's schema has no extension points")
 	case name.space == "":
 		d.problem(join(path, clip([]byte(name.local))), "must be in namespace "+ns)
 	case i < 0:
@@ -183,97 +186,148 @@ func (d *decoder) elements(ns, path string, names []string, repeatable func(int)
 	}
 }
 
-// Sequences of the log:2 core schema (informationsecurity_auditing_log_2.0.xsd); their order
-// is the schema's.
-var (
-	logTypeSeq      = []string{"logId", "system", "activity", "user", "resources"}
-	systemTypeSeq   = []string{"systemId", "systemName"}
-	activityTypeSeq = []string{"activityType", "activityLevel", "activityArgs", "startDate", "purpose"}
-	userTypeSeq     = []string{"userId", "name", "personId", "assignment", "title", "careProvider", "careUnit"}
-	iiTypeSeq       = []string{"root", "extension"}
-	careProviderSeq = []string{"careProviderId", "careProviderName"}
-	careUnitSeq     = []string{"careUnitId", "careUnitName"}
-	resourcesSeq    = []string{"resource"}
-	resourceTypeSeq = []string{"resourceType", "patient", "careProvider", "careUnit"}
-	patientTypeSeq  = []string{"patientId", "patientName"}
-)
+// dialect is one contract version's form of a log entry. informationsecurity:auditing:log:2
+// names elements in lower camel case, has extension points (xs:any ##other) in every type and
+// identifies persons with an IIType (root, extension); ehr:log:1 capitalises the same names,
+// has no extension points, and carries a person as a plain 12-digit string.
+type dialect struct {
+	core     string // namespace of the entry's content
+	strict   bool   // no extension points
+	plainIDs bool   // personId and patientId are plain strings
+	log, system, activity, user, ii, careProvider, careUnit, resources, resource, patient []string
+}
 
-// logEntry reads a LogType element (its start tag already read) into dr.
-func (d *decoder) logEntry(ns string, dr *accesslog.Draft) error {
-	return d.elements(ns, "", logTypeSeq, nil, func(i int, path string) (err error) {
+// Sequences of the log:2 core schema (informationsecurity_auditing_log_2.0.xsd), in the
+// schema's order.
+var dialectV2 = &dialect{
+	core:         nsLog2,
+	log:          []string{"logId", "system", "activity", "user", "resources"},
+	system:       []string{"systemId", "systemName"},
+	activity:     []string{"activityType", "activityLevel", "activityArgs", "startDate", "purpose"},
+	user:         []string{"userId", "name", "personId", "assignment", "title", "careProvider", "careUnit"},
+	ii:           []string{"root", "extension"},
+	careProvider: []string{"careProviderId", "careProviderName"},
+	careUnit:     []string{"careUnitId", "careUnitName"},
+	resources:    []string{"resource"},
+	resource:     []string{"resourceType", "patient", "careProvider", "careUnit"},
+	patient:      []string{"patientId", "patientName"},
+}
+
+// dialectV1 is ehr_log_1.0.xsd: the same sequences, capitalised.
+var dialectV1 = func() *dialect {
+	up := func(names []string) []string {
+		out := make([]string, len(names))
+		for i, n := range names {
+			out[i] = strings.ToUpper(n[:1]) + n[1:]
+		}
+		return out
+	}
+	v := *dialectV2
+	v.core, v.strict, v.plainIDs = nsLog1, true, true
+	v.log, v.system, v.activity, v.user = up(v.log), up(v.system), up(v.activity), up(v.user)
+	v.careProvider, v.careUnit, v.resources, v.resource, v.patient = up(v.careProvider), up(v.careUnit), up(v.resources), up(v.resource), up(v.patient)
+	v.ii = nil
+	return &v
+}()
+
+// logEntry reads a LogType element (its start tag already read) into dr. Problem paths use
+// the field names of the log:2 form whatever the dialect, as validation does.
+func (d *decoder) logEntry(dr *accesslog.Draft) error {
+	dl := d.dialect
+	ns := dl.core
+	return d.elements(ns, "", dl.log, nil, func(i int, _ string) (err error) {
+		path := dialectV2.log[i]
 		switch i {
 		case 0:
 			dr.LogID, err = d.text(path)
 		case 1:
-			err = d.strings(ns, path, systemTypeSeq, &dr.System.SystemID, &dr.System.SystemName)
+			err = d.strings(ns, path, dl.system, dialectV2.system, &dr.System.SystemID, &dr.System.SystemName)
 		case 2:
 			a := &dr.Activity
-			err = d.strings(ns, path, activityTypeSeq, &a.ActivityType, &a.ActivityLevel, &a.ActivityArgs, &a.StartDate, &a.Purpose)
+			err = d.strings(ns, path, dl.activity, dialectV2.activity, &a.ActivityType, &a.ActivityLevel, &a.ActivityArgs, &a.StartDate, &a.Purpose)
 			// xs:dateTime collapses whitespace.
 			a.StartDate = strings.TrimSpace(a.StartDate)
 		case 3:
-			err = d.user(ns, path, &dr.User)
+			err = d.user(path, &dr.User)
 		case 4:
-			err = d.elements(ns, path, resourcesSeq, func(int) bool { return true }, func(_ int, _ string) error {
+			err = d.elements(ns, path, dl.resources, func(int) bool { return true }, func(_ int, _ string) error {
 				dr.Resources = append(dr.Resources, accesslog.DraftResource{})
-				return d.resource(ns, fmt.Sprintf("resources[%d]", len(dr.Resources)-1), &dr.Resources[len(dr.Resources)-1])
+				return d.resource(fmt.Sprintf("resources[%d]", len(dr.Resources)-1), &dr.Resources[len(dr.Resources)-1])
 			})
 		}
 		return err
 	})
 }
 
-// strings reads a sequence of simple elements into dst, in the sequence's order.
-func (d *decoder) strings(ns, path string, names []string, dst ...*string) error {
-	return d.elements(ns, path, names, nil, func(i int, path string) (err error) {
-		*dst[i], err = d.text(path)
+// strings reads a sequence of simple elements into dst, in the sequence's order; fields are
+// the log:2 names, for problems.
+func (d *decoder) strings(ns, path string, names, fields []string, dst ...*string) error {
+	return d.elements(ns, path, names, nil, func(i int, _ string) (err error) {
+		*dst[i], err = d.text(join(path, fields[i]))
 		return err
 	})
 }
 
-func (d *decoder) user(ns, path string, u *accesslog.DraftUser) error {
-	return d.elements(ns, path, userTypeSeq, nil, func(i int, path string) (err error) {
+// ii reads a person identifier: an IIType, or in the plain dialect the number alone.
+func (d *decoder) ii(path string) (accesslog.DraftII, error) {
+	if d.dialect.plainIDs {
+		s, err := d.text(path)
+		return accesslog.DraftII{Extension: strings.TrimSpace(s), Plain: true}, err
+	}
+	var id accesslog.DraftII
+	err := d.strings(d.dialect.core, path, d.dialect.ii, dialectV2.ii, &id.Root, &id.Extension)
+	return id, err
+}
+
+func (d *decoder) user(path string, u *accesslog.DraftUser) error {
+	dl := d.dialect
+	return d.elements(dl.core, path, dl.user, nil, func(i int, _ string) (err error) {
+		path := join(path, dialectV2.user[i])
 		switch i {
 		case 0:
 			u.UserID, err = d.text(path)
 		case 1:
 			u.Name, err = d.text(path)
 		case 2:
-			u.PersonID = &accesslog.DraftII{}
-			err = d.strings(ns, path, iiTypeSeq, &u.PersonID.Root, &u.PersonID.Extension)
+			var id accesslog.DraftII
+			id, err = d.ii(path)
+			u.PersonID = &id
 		case 3:
 			u.Assignment, err = d.text(path)
 		case 4:
 			u.Title, err = d.text(path)
 		case 5:
-			err = d.strings(ns, path, careProviderSeq, &u.CareProvider.CareProviderID, &u.CareProvider.CareProviderName)
+			err = d.strings(dl.core, path, dl.careProvider, dialectV2.careProvider, &u.CareProvider.CareProviderID, &u.CareProvider.CareProviderName)
 		case 6:
-			err = d.strings(ns, path, careUnitSeq, &u.CareUnit.CareUnitID, &u.CareUnit.CareUnitName)
+			err = d.strings(dl.core, path, dl.careUnit, dialectV2.careUnit, &u.CareUnit.CareUnitID, &u.CareUnit.CareUnitName)
 		}
 		return err
 	})
 }
 
-func (d *decoder) resource(ns, path string, r *accesslog.DraftResource) error {
-	return d.elements(ns, path, resourceTypeSeq, nil, func(i int, path string) (err error) {
+func (d *decoder) resource(path string, r *accesslog.DraftResource) error {
+	dl := d.dialect
+	return d.elements(dl.core, path, dl.resource, nil, func(i int, _ string) (err error) {
+		path := join(path, dialectV2.resource[i])
 		switch i {
 		case 0:
 			r.ResourceType, err = d.text(path)
 		case 1:
 			r.Patient = &accesslog.DraftPatient{}
-			err = d.elements(ns, path, patientTypeSeq, nil, func(i int, path string) error {
-				if i == 0 {
-					return d.strings(ns, path, iiTypeSeq, &r.Patient.PatientID.Root, &r.Patient.PatientID.Extension)
-				}
+			err = d.elements(dl.core, path, dl.patient, nil, func(i int, _ string) error {
 				var err error
-				r.Patient.PatientName, err = d.text(path)
+				if i == 0 {
+					r.Patient.PatientID, err = d.ii(join(path, "patientId"))
+				} else {
+					r.Patient.PatientName, err = d.text(join(path, "patientName"))
+				}
 				return err
 			})
 		case 2:
-			err = d.strings(ns, path, careProviderSeq, &r.CareProvider.CareProviderID, &r.CareProvider.CareProviderName)
+			err = d.strings(dl.core, path, dl.careProvider, dialectV2.careProvider, &r.CareProvider.CareProviderID, &r.CareProvider.CareProviderName)
 		case 3:
 			r.CareUnit = &accesslog.DraftCareUnit{}
-			err = d.strings(ns, path, careUnitSeq, &r.CareUnit.CareUnitID, &r.CareUnit.CareUnitName)
+			err = d.strings(dl.core, path, dl.careUnit, dialectV2.careUnit, &r.CareUnit.CareUnitID, &r.CareUnit.CareUnitName)
 		}
 		return err
 	})

@@ -38,7 +38,8 @@ func decodeStoreLog(body []byte, max int) ([]accesslog.Draft, []vakt.Problem, er
 	if op != (xname{nsStoreLog2, "StoreLog"}) {
 		return nil, nil, errors.New("other operation")
 	}
-	drafts, err := d.storeLog(nsStoreLog2, nsLog2, max)
+	d.dialect = dialectV2
+	drafts, err := d.storeLog(nsStoreLog2, "log", max)
 	if err == nil {
 		err = finish(d)
 	}

@@ -2,33 +2,48 @@ package rivta
 
 import (
 	"bytes"
+	"strings"
 	"time"
 
 	"github.com/vakt/vakt/accesslog"
 	"github.com/vakt/vakt/ident"
 )
 
-// AppendLog appends the content of a LogType element for e (its children, without the log
-// element itself) with the core schema's elements under prefix (e.g. "core:"; "" when the
+// AppendLog appends the content of a log:2 LogType element for e (its children, without the
+// log element itself) with the core schema's elements under prefix (e.g. "core:"; "" when the
 // core namespace is the default one), in the schema's order.
-func AppendLog(b *bytes.Buffer, prefix string, e *accesslog.Entry) {
-	el := func(name, value string) {
-		b.WriteString("<" + prefix + name + ">")
+func AppendLog(b *bytes.Buffer, prefix string, e *accesslog.Entry) { appendLog(b, prefix, e, dialectV2) }
+
+// appendLog writes e in a dialect's form.
+func appendLog(b *bytes.Buffer, prefix string, e *accesslog.Entry, dl *dialect) {
+	name := func(n string) string {
+		if dl == dialectV1 {
+			return strings.ToUpper(n[:1]) + n[1:]
+		}
+		return n
+	}
+	el := func(n, value string) {
+		n = name(n)
+		b.WriteString("<" + prefix + n + ">")
 		escapeText(b, value)
-		b.WriteString("</" + prefix + name + ">")
+		b.WriteString("</" + prefix + n + ">")
 	}
 	opt := func(name, value string) {
 		if value != "" {
 			el(name, value)
 		}
 	}
-	open := func(name string) { b.WriteString("<" + prefix + name + ">") }
-	end := func(name string) { b.WriteString("</" + prefix + name + ">") }
-	ii := func(name string, p ident.PersonID) {
-		open(name)
+	open := func(n string) { b.WriteString("<" + prefix + name(n) + ">") }
+	end := func(n string) { b.WriteString("</" + prefix + name(n) + ">") }
+	ii := func(n string, p ident.PersonID) {
+		if dl.plainIDs {
+			el(n, p.Extension())
+			return
+		}
+		open(n)
 		el("root", p.Root())
 		el("extension", p.Extension())
-		end(name)
+		end(n)
 	}
 	careProvider := func(cp accesslog.CareProvider) {
 		open("careProvider")
@@ -102,6 +117,29 @@ func StoreLogRequest(logicalAddress string, entries []accesslog.Entry) []byte {
 	b.WriteString(`</sl:StoreLog></soapenv:Body></soapenv:Envelope>`)
 	return b.Bytes()
 }
+
+// StoreLog1Request returns a StoreLog 1 (ehr:log:store:1) SOAP request for entries.
+func StoreLog1Request(logicalAddress string, entries []accesslog.Entry) []byte {
+	var b bytes.Buffer
+	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
+	b.WriteString(`<soapenv:Envelope xmlns:soapenv="` + nsEnvelope + `" xmlns:itr="` + nsRegistry +
+		`" xmlns:sl="` + nsStoreLog1 + `" xmlns:log="` + nsLog1 + `"><soapenv:Header><itr:LogicalAddress>`)
+	escapeText(&b, logicalAddress)
+	b.WriteString(`</itr:LogicalAddress></soapenv:Header><soapenv:Body><sl:StoreLogRequest>`)
+	for i := range entries {
+		b.WriteString("<sl:Log>")
+		appendLog(&b, "log:", &entries[i], dialectV1)
+		b.WriteString("</sl:Log>")
+	}
+	b.WriteString(`</sl:StoreLogRequest></soapenv:Body></soapenv:Envelope>`)
+	return b.Bytes()
+}
+
+// StoreLog1Path is the endpoint path of StoreLog 1.
+const StoreLog1Path = "/rivta/ehr/log/store/StoreLog/1/rivtabp21"
+
+// StoreLog1Action is the SOAPAction of StoreLog 1.
+const StoreLog1Action = "urn:riv:ehr:log:store:StoreLogResponder:1:StoreLog"
 
 // StoreLogPath is the endpoint path of StoreLog 2.
 const StoreLogPath = "/rivta/informationsecurity/auditing/log/StoreLog/2/rivtabp21"

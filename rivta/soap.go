@@ -30,6 +30,9 @@ const (
 	nsRegistry   = "urn:riv:itintegration:registry:1"
 	nsLog2       = "urn:riv:informationsecurity:auditing:log:2"
 	nsStoreLog2  = "urn:riv:informationsecurity:auditing:log:StoreLogResponder:2"
+	nsLog1       = "urn:riv:ehr:log:1"
+	nsLogStore1  = "urn:riv:ehr:log:store:1"
+	nsStoreLog1  = "urn:riv:ehr:log:store:StoreLogResponder:1"
 )
 
 // DefaultMaxBodyBytes bounds a SOAP request: 10,000 entries of about 2 KB of XML each, with room.
@@ -61,6 +64,13 @@ var contracts = []*contract{
 		action:    "urn:riv:informationsecurity:auditing:log:StoreLogResponder:2:StoreLog",
 		wsdl:      "schemas/informationsecurity-auditing-log/schemas/interactions/StoreLogInteraction/StoreLogInteraction_2.0_RIVTABP21.wsdl",
 		serve:     (*API).storeLog2,
+	},
+	{
+		path:      "/rivta/ehr/log/store/StoreLog/1/rivtabp21",
+		operation: xname{nsStoreLog1, "StoreLogRequest"},
+		action:    "urn:riv:ehr:log:store:StoreLogResponder:1:StoreLog",
+		wsdl:      "schemas/ehr-log-store-1.0/schemas/interactions/StoreLogInteraction/StoreLogInteraction_1.0_RIVTABP21.wsdl",
+		serve:     (*API).storeLog1,
 	},
 }
 

@@ -111,9 +111,20 @@ func (e *env) token(t *testing.T, tenantID string, role vakt.Role) string {
 // post sends a SOAP request to StoreLog 2.
 func (e *env) post(t *testing.T, token string, body []byte, header map[string]string) (int, []byte) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, e.url+rivta.StoreLogPath, bytes.NewReader(body))
+	return e.postHeader(t, rivta.StoreLogPath, rivta.StoreLogAction, token, body, header)
+}
+
+// postTo sends a SOAP request to an endpoint.
+func (e *env) postTo(t *testing.T, path, action, token string, body []byte) (int, []byte) {
+	t.Helper()
+	return e.postHeader(t, path, action, token, body, nil)
+}
+
+func (e *env) postHeader(t *testing.T, path, action, token string, body []byte, header map[string]string) (int, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, e.url+path, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "text/xml; charset=utf-8")
-	req.Header.Set("SOAPAction", `"`+rivta.StoreLogAction+`"`)
+	req.Header.Set("SOAPAction", `"`+action+`"`)
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/vakt/vakt"
 	"github.com/vakt/vakt/accesslog"
@@ -22,30 +23,101 @@ const (
 
 // storeLog2 serves StoreLog 2: every entry is stored, or none.
 func (a *API) storeLog2(w http.ResponseWriter, r *http.Request, d *decoder, env *envelope) {
+	a.storeLog(w, r, d, storeLogV2)
+}
+
+// storeLog1 serves the older StoreLog 1 (ehr:log:store:1) the same way.
+func (a *API) storeLog1(w http.ResponseWriter, r *http.Request, d *decoder, env *envelope) {
+	a.storeLog(w, r, d, storeLogV1)
+}
+
+// storeLogVersion is what differs between the StoreLog contracts.
+type storeLogVersion struct {
+	dialect     *dialect
+	responderNS string
+	logElement  string // the request's entry element
+	// respond writes the response with a result code and text.
+	respond func(w http.ResponseWriter, code, text string)
+	// check adds the version's own limits beyond the common validation.
+	check func(d *decoder, drafts []accesslog.Draft)
+}
+
+var storeLogV2 = &storeLogVersion{
+	dialect: dialectV2, responderNS: nsStoreLog2, logElement: "log",
+	respond: func(w http.ResponseWriter, code, text string) {
+		var b bytes.Buffer
+		b.WriteString(`<StoreLogResponse xmlns="` + nsStoreLog2 + `" xmlns:core="` + nsLog2 + `"><result><core:resultCode>`)
+		b.WriteString(code)
+		b.WriteString(`</core:resultCode>`)
+		if text != "" {
+			b.WriteString(`<core:resultText>`)
+			escapeText(&b, text)
+			b.WriteString(`</core:resultText>`)
+		}
+		b.WriteString(`</result></StoreLogResponse>`)
+		writeResponse(w, b.Bytes())
+	},
+}
+
+var storeLogV1 = &storeLogVersion{
+	dialect: dialectV1, responderNS: nsStoreLog1, logElement: "Log",
+	respond: func(w http.ResponseWriter, code, text string) {
+		// ResultType is the responder's element; its children are ehr:log:store:1's, and
+		// ResultText is required.
+		var b bytes.Buffer
+		b.WriteString(`<StoreLogResponse xmlns="` + nsStoreLog1 + `" xmlns:ls="` + nsLogStore1 + `"><ResultType><ls:ResultCode>`)
+		b.WriteString(code)
+		b.WriteString(`</ls:ResultCode><ls:ResultText>`)
+		escapeText(&b, text)
+		b.WriteString(`</ls:ResultText></ResultType></StoreLogResponse>`)
+		writeResponse(w, b.Bytes())
+	},
+	check: func(d *decoder, drafts []accesslog.Draft) {
+		// ehr_log_1.0.xsd allows 50 characters where log:2 allows 256.
+		for i := range drafts {
+			d.index = i
+			if utf8.RuneCountInString(drafts[i].Activity.ActivityLevel) > 50 {
+				d.problem("activity.activityLevel", "is longer than 50 characters")
+			}
+			for j, res := range drafts[i].Resources {
+				if utf8.RuneCountInString(res.ResourceType) > 50 {
+					d.problem(fmt.Sprintf("resources[%d].resourceType", j), "is longer than 50 characters")
+				}
+			}
+		}
+		d.index = -1
+	},
+}
+
+func (a *API) storeLog(w http.ResponseWriter, r *http.Request, d *decoder, v *storeLogVersion) {
 	max := a.Service.MaxBatch
 	if max == 0 {
 		max = accesslog.DefaultMaxBatch
 	}
-	drafts, err := d.storeLog(nsStoreLog2, nsLog2, max)
+	d.dialect = v.dialect
+	drafts, err := d.storeLog(v.responderNS, v.logElement, max)
 	if err == nil {
 		err = finish(d)
 	}
 	if err != nil {
 		if vakt.ErrorCode(err) == vakt.CodeTooLarge {
-			writeStoreLogResult(w, nsStoreLog2, nsLog2, resultValidationError, err.Error())
+			v.respond(w, resultValidationError, err.Error())
 			return
 		}
 		a.requestFault(w, r, err)
 		return
 	}
+	if v.check != nil {
+		v.check(d, drafts)
+	}
 	rep, err := a.Service.Append(r.Context(), drafts, d.problems...)
 	if err != nil {
-		code, text, ok := resultOf(err)
+		code, text, ok := resultOf(err, v.dialect == dialectV1)
 		if !ok {
 			a.serverFault(w, r, err)
 			return
 		}
-		writeStoreLogResult(w, nsStoreLog2, nsLog2, code, text)
+		v.respond(w, code, text)
 		return
 	}
 	if a.OnAppend != nil {
@@ -57,12 +129,12 @@ func (a *API) storeLog2(w http.ResponseWriter, r *http.Request, d *decoder, env 
 	if rep.Duplicates > 0 {
 		text += fmt.Sprintf(", %d already stored (identical)", rep.Duplicates)
 	}
-	writeStoreLogResult(w, nsStoreLog2, nsLog2, resultOK, text)
+	v.respond(w, resultOK, text)
 }
 
-// storeLog reads the StoreLog element's children: log elements in the responder namespace,
-// whose content is in the core namespace.
-func (d *decoder) storeLog(responderNS, coreNS string, maxEntries int) ([]accesslog.Draft, error) {
+// storeLog reads the request element's children: entry elements (logElement) in the responder
+// namespace, whose content is in the dialect's core namespace.
+func (d *decoder) storeLog(responderNS, logElement string, maxEntries int) ([]accesslog.Draft, error) {
 	var drafts []accesslog.Draft
 	var s seq
 	for {
@@ -74,7 +146,7 @@ func (d *decoder) storeLog(responderNS, coreNS string, maxEntries int) ([]access
 			break
 		}
 		i := -1
-		if name.local == "log" {
+		if name.local == logElement {
 			i = 0
 		}
 		d.index = len(drafts)
@@ -89,27 +161,27 @@ func (d *decoder) storeLog(responderNS, coreNS string, maxEntries int) ([]access
 			return nil, vakt.Errorf(vakt.CodeTooLarge, "a request may carry at most %d entries", maxEntries)
 		}
 		drafts = append(drafts, accesslog.Draft{})
-		if err := d.logEntry(coreNS, &drafts[len(drafts)-1]); err != nil {
+		if err := d.logEntry(&drafts[len(drafts)-1]); err != nil {
 			return nil, err
 		}
 	}
 	d.index = -1
 	if len(drafts) == 0 {
-		d.problem("log", "at least one log element is required")
+		d.problem(logElement, "at least one "+logElement+" element is required")
 	}
 	return drafts, nil
 }
 
 // resultOf maps a service error to a result code and text; ok is false for errors that are
 // not the caller's doing (they become a Server fault).
-func resultOf(err error) (code, text string, ok bool) {
+func resultOf(err error, capitalised bool) (code, text string, ok bool) {
 	var ve *vakt.Error
 	if !errors.As(err, &ve) {
 		return "", "", false
 	}
 	switch ve.Code {
 	case vakt.CodeInvalid:
-		return resultValidationError, problemsText(ve), true
+		return resultValidationError, problemsText(ve, capitalised), true
 	case vakt.CodeConflict, vakt.CodeTooLarge:
 		return resultValidationError, ve.Message, true
 	case vakt.CodeForbidden, vakt.CodeUnauthorized:
@@ -122,7 +194,7 @@ func resultOf(err error) (code, text string, ok bool) {
 
 // problemsText renders problems as XPath-like locations in the request, so that a producer
 // finds the element: log[3]/activity/startDate: is required. Values are never repeated.
-func problemsText(ve *vakt.Error) string {
+func problemsText(ve *vakt.Error, capitalised bool) string {
 	const shown = 20
 	var b strings.Builder
 	b.WriteString(ve.Message)
@@ -132,13 +204,18 @@ func problemsText(ve *vakt.Error) string {
 			break
 		}
 		b.WriteString("; ")
+		path := ""
 		if p.Index >= 0 {
-			b.WriteString("log[" + strconv.Itoa(p.Index+1) + "]")
+			path = "log[" + strconv.Itoa(p.Index+1) + "]"
 			if p.Field != "" {
-				b.WriteString("/")
+				path += "/"
 			}
 		}
-		b.WriteString(xmlPath(p.Field))
+		path += xmlPath(p.Field)
+		if capitalised {
+			path = capitalise(path)
+		}
+		b.WriteString(path)
 		b.WriteString(": ")
 		b.WriteString(p.Reason)
 	}
@@ -160,18 +237,27 @@ func xmlPath(field string) string {
 	return strings.Join(parts, "/")
 }
 
-// writeStoreLogResult writes a StoreLogResponse: the result element is the responder's, its
-// children are the core schema's.
-func writeStoreLogResult(w http.ResponseWriter, responderNS, coreNS, code, text string) {
-	var b bytes.Buffer
-	b.WriteString(`<StoreLogResponse xmlns="` + responderNS + `" xmlns:core="` + coreNS + `"><result><core:resultCode>`)
-	b.WriteString(code)
-	b.WriteString(`</core:resultCode>`)
-	if text != "" {
-		b.WriteString(`<core:resultText>`)
-		escapeText(&b, text)
-		b.WriteString(`</core:resultText>`)
+// capitalise turns an element path of the log:2 form into the ehr:log:1 form. Names the
+// schema does not know (an unexpected element) are left as the producer wrote them.
+func capitalise(path string) string {
+	parts := strings.Split(path, "/")
+	for i, p := range parts {
+		base, _, _ := strings.Cut(p, "[")
+		if v2Names[base] {
+			parts[i] = strings.ToUpper(p[:1]) + p[1:]
+		}
 	}
-	b.WriteString(`</result></StoreLogResponse>`)
-	writeResponse(w, b.Bytes())
+	return strings.Join(parts, "/")
 }
+
+// v2Names are the element names of a log:2 entry, and log itself.
+var v2Names = func() map[string]bool {
+	m := map[string]bool{"log": true}
+	d := dialectV2
+	for _, names := range [][]string{d.log, d.system, d.activity, d.user, d.careProvider, d.careUnit, d.resources, d.resource, d.patient} {
+		for _, n := range names {
+			m[n] = true
+		}
+	}
+	return m
+}()
