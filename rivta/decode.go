@@ -191,9 +191,9 @@ func (d *decoder) elements(ns, path string, names []string, repeatable func(int)
 // identifies persons with an IIType (root, extension); ehr:log:1 capitalises the same names,
 // has no extension points, and carries a person as a plain 12-digit string.
 type dialect struct {
-	core     string // namespace of the entry's content
-	strict   bool   // no extension points
-	plainIDs bool   // personId and patientId are plain strings
+	core                                                                                  string // namespace of the entry's content
+	strict                                                                                bool   // no extension points
+	plainIDs                                                                              bool   // personId and patientId are plain strings
 	log, system, activity, user, ii, careProvider, careUnit, resources, resource, patient []string
 }
 

@@ -12,7 +12,9 @@ import (
 // AppendLog appends the content of a log:2 LogType element for e (its children, without the
 // log element itself) with the core schema's elements under prefix (e.g. "core:"; "" when the
 // core namespace is the default one), in the schema's order.
-func AppendLog(b *bytes.Buffer, prefix string, e *accesslog.Entry) { appendLog(b, prefix, e, dialectV2) }
+func AppendLog(b *bytes.Buffer, prefix string, e *accesslog.Entry) {
+	appendLog(b, prefix, e, dialectV2)
+}
 
 // appendLog writes e in a dialect's form.
 func appendLog(b *bytes.Buffer, prefix string, e *accesslog.Entry, dl *dialect) {
