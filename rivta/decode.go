@@ -1,7 +1,7 @@
 package rivta
 
 import (
-	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/vakt/vakt"
@@ -18,25 +18,63 @@ type decoder struct {
 	problems []vakt.Problem
 	index    int               // the entry being decoded, for problems
 	values   map[string]string // interned short values: most repeat from entry to entry
+	// path is where the decoder is, in field names of the log:2 form ("user", "careUnit") and
+	// indexes ("[0]"); it becomes a string only when a problem is recorded.
+	path []string
 }
 
 func newDecoder(x *xmlReader) *decoder {
-	return &decoder{x: x, index: -1, values: map[string]string{}}
+	return &decoder{x: x, index: -1, values: map[string]string{}, path: make([]string, 0, 8)}
 }
 
 // maxProblems bounds the problems one request collects; a broken producer sends the same
 // mistake in every entry.
 const maxProblems = 1000
 
-func (d *decoder) problem(path, reason string) {
-	if len(d.problems) < maxProblems {
-		d.problems = append(d.problems, vakt.Problem{Index: d.index, Field: path, Reason: reason})
+// problem records a problem at the current path, extended by extra if it is not empty.
+func (d *decoder) problem(extra, reason string) {
+	if len(d.problems) >= maxProblems {
+		return
 	}
+	var b strings.Builder
+	for _, seg := range d.path {
+		if b.Len() > 0 && seg[0] != '[' {
+			b.WriteByte('.')
+		}
+		b.WriteString(seg)
+	}
+	if extra != "" {
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(extra)
+	}
+	d.problems = append(d.problems, vakt.Problem{Index: d.index, Field: b.String(), Reason: reason})
+}
+
+func (d *decoder) push(seg string) { d.path = append(d.path, seg) }
+func (d *decoder) pop()            { d.path = d.path[:len(d.path)-1] }
+
+// indexSegs are the path segments of the first resources.
+var indexSegs = func() []string {
+	s := make([]string, 64)
+	for i := range s {
+		s[i] = "[" + strconv.Itoa(i) + "]"
+	}
+	return s
+}()
+
+func indexSeg(i int) string {
+	if i < len(indexSegs) {
+		return indexSegs[i]
+	}
+	return "[" + strconv.Itoa(i) + "]"
 }
 
 // child returns the next child element of the current element, or ok=false once the current
 // element has ended. Text between child elements must be whitespace.
-func (d *decoder) child(path string) (name xname, ok bool, err error) {
+func (d *decoder) child() (name xname, ok bool, err error) {
+	complained := false
 	for {
 		tok, err := d.x.next()
 		if err != nil {
@@ -48,8 +86,9 @@ func (d *decoder) child(path string) (name xname, ok bool, err error) {
 		case tokEnd:
 			return xname{}, false, nil
 		case tokText:
-			if !isSpace(tok.text) {
-				d.problem(path, "holds text where only elements are allowed")
+			if !complained && !isSpace(tok.text) {
+				d.problem("", "holds text where only elements are allowed")
+				complained = true
 			}
 		default:
 			return xname{}, false, malformed("unexpected end of input")
@@ -58,7 +97,7 @@ func (d *decoder) child(path string) (name xname, ok bool, err error) {
 }
 
 // text reads the character data of the element just started, up to its end tag.
-func (d *decoder) text(path string) (string, error) {
+func (d *decoder) text() (string, error) {
 	var s string
 	for {
 		tok, err := d.x.next()
@@ -69,7 +108,7 @@ func (d *decoder) text(path string) (string, error) {
 		case tokText:
 			s = d.value(tok.text)
 		case tokStart:
-			d.problem(path, "must hold text, not elements")
+			d.problem("", "must hold text, not elements")
 			if err := d.skip(); err != nil {
 				return "", err
 			}
@@ -123,34 +162,27 @@ type seq struct {
 // member is called for each child element of a sequence in namespace ns with the element's
 // position in the sequence (-1: not a member). It reports whether the element should be read;
 // when not, the element has been skipped, or recorded as a problem and skipped.
-func (d *decoder) member(s *seq, ns string, name xname, i int, repeatable bool, path string) (bool, error) {
+func (d *decoder) member(s *seq, ns string, name xname, i int, repeatable bool) (bool, error) {
 	switch {
 	case name.space != ns && name.space != "" && (d.dialect == nil || !d.dialect.strict):
 		// xs:any namespace="##other" processContents="lax": extensions are allowed and ignored.
 		return false, d.skip()
 	case name.space != ns && name.space != "":
-		d.problem(join(path, clip([]byte(name.local))), "is not allowed: this contract's schema has no extension points")
+		d.problem(clip([]byte(name.local)), "is not allowed: this contract's schema has no extension points")
 	case name.space == "":
-		d.problem(join(path, clip([]byte(name.local))), "must be in namespace "+ns)
+		d.problem(clip([]byte(name.local)), "must be in namespace "+ns)
 	case i < 0:
-		d.problem(join(path, clip([]byte(name.local))), "is not an element of this type")
+		d.problem(clip([]byte(name.local)), "is not an element of this type")
 	case i < s.pos:
-		d.problem(join(path, name.local), "is out of the schema's order")
+		d.problem(name.local, "is out of the schema's order")
 	case s.seen&(1<<i) != 0 && !repeatable:
-		d.problem(join(path, name.local), "appears more than once")
+		d.problem(name.local, "appears more than once")
 	default:
 		s.pos = i
 		s.seen |= 1 << i
 		return true, nil
 	}
 	return false, d.skip()
-}
-
-func join(parent, name string) string {
-	if parent == "" {
-		return name
-	}
-	return parent + "." + name
 }
 
 // position returns the index of local in names, or -1.
@@ -164,24 +196,32 @@ func position(names []string, local string) int {
 }
 
 // elements reads the children of a complex type in namespace ns whose sequence is names,
-// calling read for each member in order.
-func (d *decoder) elements(ns, path string, names []string, repeatable func(int) bool, read func(i int, path string) error) error {
+// calling read for each member in order with fields[i] (its log:2 name) on the path; with
+// fields nil the path is left to read.
+func (d *decoder) elements(ns string, names, fields []string, repeatable bool, read func(i int) error) error {
 	var s seq
 	for {
-		name, ok, err := d.child(path)
+		name, ok, err := d.child()
 		if err != nil || !ok {
 			return err
 		}
 		i := position(names, name.local)
-		rep := i >= 0 && repeatable != nil && repeatable(i)
-		readIt, err := d.member(&s, ns, name, i, rep, path)
+		readIt, err := d.member(&s, ns, name, i, repeatable)
 		if err != nil {
 			return err
 		}
-		if readIt {
-			if err := read(i, join(path, name.local)); err != nil {
-				return err
-			}
+		if !readIt {
+			continue
+		}
+		if fields != nil {
+			d.push(fields[i])
+		}
+		err = read(i)
+		if fields != nil {
+			d.pop()
+		}
+		if err != nil {
+			return err
 		}
 	}
 }
@@ -233,101 +273,100 @@ var dialectV1 = func() *dialect {
 // logEntry reads a LogType element (its start tag already read) into dr. Problem paths use
 // the field names of the log:2 form whatever the dialect, as validation does.
 func (d *decoder) logEntry(dr *accesslog.Draft) error {
-	dl := d.dialect
+	dl, v2 := d.dialect, dialectV2
 	ns := dl.core
-	return d.elements(ns, "", dl.log, nil, func(i int, _ string) (err error) {
-		path := dialectV2.log[i]
+	return d.elements(ns, dl.log, v2.log, false, func(i int) (err error) {
 		switch i {
 		case 0:
-			dr.LogID, err = d.text(path)
+			dr.LogID, err = d.text()
 		case 1:
-			err = d.strings(ns, path, dl.system, dialectV2.system, &dr.System.SystemID, &dr.System.SystemName)
+			err = d.strings(dl.system, v2.system, &dr.System.SystemID, &dr.System.SystemName)
 		case 2:
 			a := &dr.Activity
-			err = d.strings(ns, path, dl.activity, dialectV2.activity, &a.ActivityType, &a.ActivityLevel, &a.ActivityArgs, &a.StartDate, &a.Purpose)
+			err = d.strings(dl.activity, v2.activity, &a.ActivityType, &a.ActivityLevel, &a.ActivityArgs, &a.StartDate, &a.Purpose)
 			// xs:dateTime collapses whitespace.
 			a.StartDate = strings.TrimSpace(a.StartDate)
 		case 3:
-			err = d.user(path, &dr.User)
+			err = d.user(&dr.User)
 		case 4:
-			err = d.elements(ns, path, dl.resources, func(int) bool { return true }, func(_ int, _ string) error {
+			err = d.elements(ns, dl.resources, nil, true, func(int) error {
 				dr.Resources = append(dr.Resources, accesslog.DraftResource{})
-				return d.resource(fmt.Sprintf("resources[%d]", len(dr.Resources)-1), &dr.Resources[len(dr.Resources)-1])
+				d.push(indexSeg(len(dr.Resources) - 1))
+				err := d.resource(&dr.Resources[len(dr.Resources)-1])
+				d.pop()
+				return err
 			})
 		}
 		return err
 	})
 }
 
-// strings reads a sequence of simple elements into dst, in the sequence's order; fields are
-// the log:2 names, for problems.
-func (d *decoder) strings(ns, path string, names, fields []string, dst ...*string) error {
-	return d.elements(ns, path, names, nil, func(i int, _ string) (err error) {
-		*dst[i], err = d.text(join(path, fields[i]))
+// strings reads a sequence of simple elements into dst, in the sequence's order.
+func (d *decoder) strings(names, fields []string, dst ...*string) error {
+	return d.elements(d.dialect.core, names, fields, false, func(i int) (err error) {
+		*dst[i], err = d.text()
 		return err
 	})
 }
 
 // ii reads a person identifier: an IIType, or in the plain dialect the number alone.
-func (d *decoder) ii(path string) (accesslog.DraftII, error) {
+func (d *decoder) ii() (accesslog.DraftII, error) {
 	if d.dialect.plainIDs {
-		s, err := d.text(path)
+		s, err := d.text()
 		return accesslog.DraftII{Extension: strings.TrimSpace(s), Plain: true}, err
 	}
 	var id accesslog.DraftII
-	err := d.strings(d.dialect.core, path, d.dialect.ii, dialectV2.ii, &id.Root, &id.Extension)
+	err := d.strings(d.dialect.ii, dialectV2.ii, &id.Root, &id.Extension)
 	return id, err
 }
 
-func (d *decoder) user(path string, u *accesslog.DraftUser) error {
-	dl := d.dialect
-	return d.elements(dl.core, path, dl.user, nil, func(i int, _ string) (err error) {
-		path := join(path, dialectV2.user[i])
+func (d *decoder) user(u *accesslog.DraftUser) error {
+	dl, v2 := d.dialect, dialectV2
+	return d.elements(dl.core, dl.user, v2.user, false, func(i int) (err error) {
 		switch i {
 		case 0:
-			u.UserID, err = d.text(path)
+			u.UserID, err = d.text()
 		case 1:
-			u.Name, err = d.text(path)
+			u.Name, err = d.text()
 		case 2:
 			var id accesslog.DraftII
-			id, err = d.ii(path)
+			id, err = d.ii()
 			u.PersonID = &id
 		case 3:
-			u.Assignment, err = d.text(path)
+			u.Assignment, err = d.text()
 		case 4:
-			u.Title, err = d.text(path)
+			u.Title, err = d.text()
 		case 5:
-			err = d.strings(dl.core, path, dl.careProvider, dialectV2.careProvider, &u.CareProvider.CareProviderID, &u.CareProvider.CareProviderName)
+			err = d.strings(dl.careProvider, v2.careProvider, &u.CareProvider.CareProviderID, &u.CareProvider.CareProviderName)
 		case 6:
-			err = d.strings(dl.core, path, dl.careUnit, dialectV2.careUnit, &u.CareUnit.CareUnitID, &u.CareUnit.CareUnitName)
+			err = d.strings(dl.careUnit, v2.careUnit, &u.CareUnit.CareUnitID, &u.CareUnit.CareUnitName)
 		}
 		return err
 	})
 }
 
-func (d *decoder) resource(path string, r *accesslog.DraftResource) error {
-	dl := d.dialect
-	return d.elements(dl.core, path, dl.resource, nil, func(i int, _ string) (err error) {
-		path := join(path, dialectV2.resource[i])
+func (d *decoder) resource(r *accesslog.DraftResource) error {
+	dl, v2 := d.dialect, dialectV2
+	return d.elements(dl.core, dl.resource, v2.resource, false, func(i int) (err error) {
 		switch i {
 		case 0:
-			r.ResourceType, err = d.text(path)
+			r.ResourceType, err = d.text()
 		case 1:
 			r.Patient = &accesslog.DraftPatient{}
-			err = d.elements(dl.core, path, dl.patient, nil, func(i int, _ string) error {
+			err = d.elements(dl.core, dl.patient, v2.patient, false, func(i int) error {
 				var err error
 				if i == 0 {
-					r.Patient.PatientID, err = d.ii(join(path, "patientId"))
+					r.Patient.PatientID, err = d.ii()
 				} else {
-					r.Patient.PatientName, err = d.text(join(path, "patientName"))
+					r.Patient.PatientName, err = d.text()
 				}
 				return err
 			})
 		case 2:
-			err = d.strings(dl.core, path, dl.careProvider, dialectV2.careProvider, &r.CareProvider.CareProviderID, &r.CareProvider.CareProviderName)
+			err = d.strings(dl.careProvider, v2.careProvider, &r.CareProvider.CareProviderID, &r.CareProvider.CareProviderName)
 		case 3:
 			r.CareUnit = &accesslog.DraftCareUnit{}
-			err = d.strings(dl.core, path, dl.careUnit, dialectV2.careUnit, &r.CareUnit.CareUnitID, &r.CareUnit.CareUnitName)
+			err = d.strings(dl.careUnit, v2.careUnit, &r.CareUnit.CareUnitID, &r.CareUnit.CareUnitName)
 		}
 		return err
 	})

@@ -87,3 +87,22 @@ func FuzzStoreLog(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkDecodeStoreLog: decoding a StoreLog 2 request of 100 entries (per entry).
+func BenchmarkDecodeStoreLog(b *testing.B) {
+	e := sampleEntry(b)
+	entries := make([]accesslog.Entry, 100)
+	for i := range entries {
+		entries[i] = e
+	}
+	body := StoreLogRequest("SE165565594230-1000", entries)
+	b.SetBytes(int64(len(body) / len(entries)))
+	b.ReportAllocs()
+	for b.Loop() {
+		drafts, problems, err := decodeStoreLog(body, 1000)
+		if err != nil || len(problems) > 0 || len(drafts) != 100 {
+			b.Fatal(err, problems)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(entries)), "ns/entry")
+}

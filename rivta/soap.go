@@ -167,7 +167,7 @@ func (e *faultError) Error() string { return e.message }
 // element, and returns that element's name.
 func readEnvelope(d *decoder) (envelope, xname, error) {
 	var env envelope
-	name, ok, err := d.child("")
+	name, ok, err := d.child()
 	if err != nil {
 		return env, xname{}, err
 	}
@@ -182,7 +182,7 @@ func readEnvelope(d *decoder) (envelope, xname, error) {
 		return env, xname{}, &faultError{"VersionMismatch", "the Envelope is not in the SOAP 1.1 namespace"}
 	}
 	for {
-		name, ok, err := d.child("Envelope")
+		name, ok, err := d.child()
 		if err != nil {
 			return env, xname{}, err
 		}
@@ -195,7 +195,7 @@ func readEnvelope(d *decoder) (envelope, xname, error) {
 				return env, xname{}, err
 			}
 		case name == xname{nsEnvelope, "Body"}:
-			op, ok, err := d.child("Body")
+			op, ok, err := d.child()
 			if err != nil {
 				return env, xname{}, err
 			}
@@ -225,7 +225,7 @@ func readHeader(d *decoder, env *envelope) error {
 			return malformed("unexpected end of input")
 		}
 		if tok.name == (xname{nsRegistry, "LogicalAddress"}) {
-			if env.logicalAddress, err = d.text("LogicalAddress"); err != nil {
+			if env.logicalAddress, err = d.text(); err != nil {
 				return err
 			}
 			if len(env.logicalAddress) > 64 || !printableASCII(env.logicalAddress) {
@@ -257,7 +257,7 @@ func printableASCII(s string) bool {
 // Body and Envelope.
 func finish(d *decoder) error {
 	for _, what := range []string{"Body", "Envelope"} {
-		if _, ok, err := d.child(what); err != nil {
+		if _, ok, err := d.child(); err != nil {
 			return err
 		} else if ok {
 			return &faultError{"Client", "the " + what + " holds more than one element"}

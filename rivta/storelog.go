@@ -138,7 +138,7 @@ func (d *decoder) storeLog(responderNS, logElement string, maxEntries int) ([]ac
 	var drafts []accesslog.Draft
 	var s seq
 	for {
-		name, ok, err := d.child("")
+		name, ok, err := d.child()
 		if err != nil {
 			return nil, err
 		}
@@ -150,7 +150,7 @@ func (d *decoder) storeLog(responderNS, logElement string, maxEntries int) ([]ac
 			i = 0
 		}
 		d.index = len(drafts)
-		readIt, err := d.member(&s, responderNS, name, i, true, "")
+		readIt, err := d.member(&s, responderNS, name, i, true)
 		if err != nil {
 			return nil, err
 		}

@@ -67,7 +67,8 @@ type attr struct {
 type nsBinding struct{ prefix, uri string }
 
 type openElement struct {
-	raw      []byte // the qualified name as written, for matching the end tag
+	raw      string // the qualified name as written (interned), for matching the end tag
+	name     xname  // the resolved name
 	bindings int    // namespace bindings this element added
 }
 
@@ -83,6 +84,15 @@ type xmlReader struct {
 	pending    gosax.Event // markup read while collecting text, handed out next
 	hasPending bool
 	names      map[string]string // interned names: element names repeat in every entry
+	known      map[string]knownName
+	nsGen      uint32 // changes whenever namespace bindings come into or go out of scope
+}
+
+// knownName is a start tag's name already checked and resolved under the bindings of nsGen.
+type knownName struct {
+	gen  uint32
+	raw  string
+	name xname
 }
 
 // trackingReader remembers the first read error of the underlying reader, so that a body over
@@ -102,7 +112,7 @@ func (t *trackingReader) Read(p []byte) (int, error) {
 
 func newXMLReader(r io.Reader) *xmlReader {
 	src := &trackingReader{r: r}
-	x := &xmlReader{sax: gosax.NewReaderSize(src, 64<<10), src: src, names: map[string]string{}}
+	x := &xmlReader{sax: gosax.NewReaderSize(src, 64<<10), src: src, names: map[string]string{}, known: map[string]knownName{}}
 	x.sax.EmitSelfClosingTag = true
 	return x
 }
@@ -128,6 +138,11 @@ func (x *xmlReader) next() (tok token, err error) {
 			tok, err = token{}, malformed("unreadable markup")
 		}
 	}()
+	return x.nextToken()
+}
+
+// nextToken is next without the recover, apart so that next's defer stays cheap.
+func (x *xmlReader) nextToken() (token, error) {
 	if x.hasPending {
 		x.hasPending = false
 		return x.markup(x.pending)
@@ -149,7 +164,7 @@ func (x *xmlReader) next() (tok token, err error) {
 				return token{}, x.src.err
 			}
 			if len(x.open) > 0 {
-				return token{}, malformed("the input ends inside element %s", x.open[len(x.open)-1].raw)
+				return token{}, malformed("the input ends inside element %s", clip([]byte(x.open[len(x.open)-1].raw)))
 			}
 			if !x.seenRoot {
 				return token{}, malformed("no root element")
@@ -220,7 +235,10 @@ func (x *xmlReader) markup(ev gosax.Event) (token, error) {
 	if ev.Type() == gosax.EventEnd {
 		var raw []byte
 		if len(b) >= 3 && b[0] == '<' && b[1] == '/' {
-			raw = bytes.TrimRight(b[2:len(b)-1], " \t\r\n")
+			raw = b[2 : len(b)-1]
+			if len(raw) > 0 && isSpaceByte(raw[len(raw)-1]) {
+				raw = bytes.TrimRight(raw, " \t\r\n")
+			}
 		} else if len(b) >= 3 && b[len(b)-2] == '/' {
 			// the end of a self-closing tag: gosax hands out the start tag's bytes again
 			raw, _ = splitName(b[1 : len(b)-2])
@@ -229,16 +247,15 @@ func (x *xmlReader) markup(ev gosax.Event) (token, error) {
 			return token{}, malformed("end tag without a start tag")
 		}
 		top := x.open[len(x.open)-1]
-		if !bytes.Equal(raw, top.raw) {
-			return token{}, malformed("end tag </%s> does not match <%s>", clip(raw), clip(top.raw))
-		}
-		name, err := x.resolve(raw, true)
-		if err != nil {
-			return token{}, err
+		if string(raw) != top.raw {
+			return token{}, malformed("end tag </%s> does not match <%s>", clip(raw), clip([]byte(top.raw)))
 		}
 		x.open = x.open[:len(x.open)-1]
-		x.ns = x.ns[:len(x.ns)-top.bindings]
-		return token{kind: tokEnd, name: name}, nil
+		if top.bindings > 0 {
+			x.ns = x.ns[:len(x.ns)-top.bindings]
+			x.nsGen++
+		}
+		return token{kind: tokEnd, name: top.name}, nil
 	}
 	if len(x.open) == 0 && x.seenRoot {
 		return token{}, malformed("a second root element")
@@ -251,6 +268,14 @@ func (x *xmlReader) markup(ev gosax.Event) (token, error) {
 		inner = inner[:len(inner)-1]
 	}
 	raw, rest := splitName(inner)
+	if len(trimSpace(rest)) == 0 {
+		// The common case: no attributes. A name seen before under the same namespace
+		// bindings is known to be valid and resolves the same way.
+		if c, ok := x.known[string(raw)]; ok && c.gen == x.nsGen {
+			x.open = append(x.open, openElement{raw: c.raw, name: c.name})
+			return token{kind: tokStart, name: c.name}, nil
+		}
+	}
 	if !isQName(raw) {
 		return token{}, malformed("invalid element name %q", clip(raw))
 	}
@@ -309,11 +334,17 @@ func (x *xmlReader) markup(ev gosax.Event) (token, error) {
 			bindings++
 		}
 	}
-	x.open = append(x.open, openElement{raw: append([]byte(nil), raw...), bindings: bindings})
-	x.seenRoot = true
+	if bindings > 0 {
+		x.nsGen++
+	}
 	name, err := x.resolve(raw, true)
 	if err != nil {
 		return token{}, err
+	}
+	x.open = append(x.open, openElement{raw: x.intern(raw), name: name, bindings: bindings})
+	x.seenRoot = true
+	if len(x.known) < 1024 {
+		x.known[x.intern(raw)] = knownName{gen: x.nsGen, raw: x.intern(raw), name: name}
 	}
 	tok := token{kind: tokStart, name: name}
 	for _, a := range attrs {
