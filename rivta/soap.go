@@ -12,7 +12,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -349,6 +348,3 @@ func escapeText(b *bytes.Buffer, s string) {
 		}
 	}
 }
-
-// drain discards what is left of a request body, so that the connection can be reused.
-func drain(r io.Reader) { io.Copy(io.Discard, io.LimitReader(r, 1<<20)) }
