@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/vakt/vakt"
 	"github.com/vakt/vakt/accesslog"
@@ -45,6 +46,14 @@ type API struct {
 	MaxBodyBytes int64
 	// OnAppend, if set, is told about every successful StoreLog (for metrics).
 	OnAppend func(tenantID string, accepted, duplicates int)
+	// MaxQueryResult is the most entries a query answers with; beyond it the answer is
+	// MAX_QUERY_RESULT_EXCEEDED (0: DefaultMaxQueryResult).
+	MaxQueryResult int
+	// ReportWait is how long a query call waits for its result before the query goes on in
+	// the background as a report (0: DefaultReportWait; negative: never wait).
+	ReportWait time.Duration
+
+	reports reportBook
 }
 
 // contract is one service contract's endpoint.
@@ -70,6 +79,13 @@ var contracts = []*contract{
 		action:    "urn:riv:ehr:log:store:StoreLogResponder:1:StoreLog",
 		wsdl:      "schemas/ehr-log-store-1.0/schemas/interactions/StoreLogInteraction/StoreLogInteraction_1.0_RIVTABP21.wsdl",
 		serve:     (*API).storeLog1,
+	},
+	{
+		path:      "/rivta/ehr/log/querying/GetAccessLogsForPatient/1/rivtabp21",
+		operation: xname{nsGetAccessLogs1, "GetAccessLogsForPatientRequest"},
+		action:    "urn:riv:ehr:log:querying:GetAccessLogsForPatientResponder:1:GetAccessLogsForPatient",
+		wsdl:      "schemas/ehr-log-querying-1.0/interactions/querying/GetAccessLogsForPatientInteraction/GetAccessLogsForPatientInteraction_1.0_RIVTABP21.wsdl",
+		serve:     (*API).getAccessLogsForPatient1,
 	},
 }
 

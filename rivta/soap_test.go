@@ -51,7 +51,10 @@ type env struct {
 	creds  int
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return newEnvWith(t, func(*rivta.API) {}) }
+
+// newEnvWith lets a test configure the SOAP API.
+func newEnvWith(t *testing.T, configure func(*rivta.API)) *env {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -80,6 +83,7 @@ func newEnv(t *testing.T) *env {
 	authn := &auth.Authenticator{Store: reg}
 	api := &rest.API{Service: svc, Auth: authn, Logger: logger}
 	soap := &rivta.API{Service: svc, Auth: authn, Logger: logger, MaxBodyBytes: 1 << 20}
+	configure(soap)
 	srv := &server.Server{API: api, Surfaces: []interface{ Register(*http.ServeMux) }{soap}, Logger: logger, Version: "test"}
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)

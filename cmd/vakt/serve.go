@@ -39,7 +39,11 @@ type ServeConfig struct {
 	CheckpointInterval time.Duration
 	// NoMerkle turns tamper evidence off: only for benchmarks that measure its cost.
 	NoMerkle bool
-	Logger   *slog.Logger
+	// MaxQueryResult and ReportWait are the RIV-TA query contracts' result limit and how long
+	// a call waits before its query goes on as a report.
+	MaxQueryResult int
+	ReportWait     time.Duration
+	Logger         *slog.Logger
 }
 
 func (c *ServeConfig) validate() error {
@@ -51,6 +55,12 @@ func (c *ServeConfig) validate() error {
 	}
 	if c.MaxBodyBytes < 1<<10 {
 		return errors.New("--max-body must be at least 1024 bytes")
+	}
+	if c.MaxQueryResult < 0 || c.MaxQueryResult > 1_000_000 {
+		return errors.New("--soap-max-result must be between 1 and 1000000")
+	}
+	if c.ReportWait < 0 || c.ReportWait > time.Minute || c.ReportWait > 0 && c.ReportWait < time.Millisecond {
+		return errors.New("--soap-report-wait must be between 1ms and 1m")
 	}
 	if c.CacheMiB < 1 {
 		return errors.New("--cache-mib must be at least 1")
@@ -122,6 +132,7 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	soap := &rivta.API{
 		Service: svc, Auth: api.Auth, Logger: log, MaxBodyBytes: c.MaxBodyBytes, OnAppend: api.OnAppend,
+		MaxQueryResult: c.MaxQueryResult, ReportWait: c.ReportWait,
 	}
 	m.Server = &server.Server{
 		API: api, Surfaces: []interface{ Register(*http.ServeMux) }{soap}, Registry: reg, Logger: log, Version: version,
@@ -167,6 +178,8 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&c.SigningKey, "signing-key", "", "base64 secret (≥ 32 bytes) that checkpoint keys derive from (default: created at first start in DATA/signing.key)")
 	fs.DurationVar(&c.CheckpointInterval, "checkpoint-interval", time.Second, "longest time before new entries are covered by a signed checkpoint")
 	fs.BoolVar(&c.NoMerkle, "no-merkle", false, "benchmarks only: turn tamper evidence off")
+	fs.IntVar(&c.MaxQueryResult, "soap-max-result", rivta.DefaultMaxQueryResult, "RIV-TA queries: most entries in one answer (beyond: MAX_QUERY_RESULT_EXCEEDED)")
+	fs.DurationVar(&c.ReportWait, "soap-report-wait", rivta.DefaultReportWait, "RIV-TA queries: how long a call waits before its query goes on as a report (REPORT_IN_PROCESS)")
 	logFormat := fs.String("log-format", "auto", "log format: auto (text on a terminal, else json), json or text")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	cpuprofile := fs.String("cpuprofile", "", "debugging: write a CPU profile of the whole run to this file")
