@@ -168,7 +168,8 @@ func (a *API) accessLogsReport(ctx context.Context, q accesslog.Query, max int) 
 		}
 		q.After = page.Next
 	}
-	return accessLogsResult(resultOK, fmt.Sprintf("%d entries", n), nil, logs.Bytes())
+	// An empty list is still a list: the element is there, without children.
+	return accessLogsResult(resultOK, fmt.Sprintf("%d entries", n), nil, append([]byte{}, logs.Bytes()...))
 }
 
 // appendAccessLogs writes one AccessLog per resource of e that names the patient.

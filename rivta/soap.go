@@ -87,6 +87,20 @@ var contracts = []*contract{
 		wsdl:      "schemas/ehr-log-querying-1.0/interactions/querying/GetAccessLogsForPatientInteraction/GetAccessLogsForPatientInteraction_1.0_RIVTABP21.wsdl",
 		serve:     (*API).getAccessLogsForPatient1,
 	},
+	{
+		path:      "/rivta/informationsecurity/auditing/log/GetLogs/2/rivtabp21",
+		operation: xname{nsGetLogs2, "GetLogs"},
+		action:    nsGetLogs2 + ":GetLogs",
+		wsdl:      "schemas/informationsecurity-auditing-log/reconstructed/GetLogsInteraction_2.0_RIVTABP21.wsdl",
+		serve:     (*API).getLogs2,
+	},
+	{
+		path:      "/rivta/informationsecurity/auditing/log/GetAccessLogsForPatient/2/rivtabp21",
+		operation: xname{nsGetAccessLogs2, "GetAccessLogsForPatient"},
+		action:    nsGetAccessLogs2 + ":GetAccessLogsForPatient",
+		wsdl:      "schemas/informationsecurity-auditing-log/reconstructed/GetAccessLogsForPatientInteraction_2.0_RIVTABP21.wsdl",
+		serve:     (*API).getAccessLogsForPatient2,
+	},
 }
 
 // Register adds every contract's endpoint to mux.

@@ -201,88 +201,55 @@ func TestStoreLogFaults(t *testing.T) {
 	}
 }
 
+// TestWSDL: every endpoint serves its WSDL, and every schema it refers to, transitively.
 func TestWSDL(t *testing.T) {
 	e := newEnv(t)
-	get := func(q string) (int, string) {
-		resp, err := e.client.Get(e.url + rivta.StoreLogPath + q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
-	status, wsdl := get("?wsdl")
-	if status != 200 || !strings.Contains(wsdl, `<soap:address location="`+e.url+rivta.StoreLogPath+`"`) {
-		t.Fatalf("%d %s", status, wsdl)
-	}
-	wellFormed(t, []byte(wsdl))
-	// Every schema location resolves on the endpoint, transitively.
-	seen := map[string]bool{}
-	queue := []string{wsdl}
-	for len(queue) > 0 {
-		doc := queue[0]
-		queue = queue[1:]
-		for _, m := range schemaRef.FindAllStringSubmatch(doc, -1) {
-			if seen[m[1]] {
-				continue
+	for _, c := range []struct{ path, operation string }{
+		{rivta.StoreLogPath, "StoreLog"},
+		{rivta.StoreLog1Path, "StoreLog"},
+		{getAccessLogsPath, "GetAccessLogsForPatient"},
+		{getLogsPath, "GetLogs"},
+		{getAccess2Path, "GetAccessLogsForPatient"},
+	} {
+		t.Run(c.path, func(t *testing.T) {
+			get := func(q string) (int, string) {
+				resp, err := e.client.Get(e.url + c.path + q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				b, _ := io.ReadAll(resp.Body)
+				return resp.StatusCode, string(b)
 			}
-			seen[m[1]] = true
-			status, xsd := get(m[1])
-			if status != 200 || !strings.Contains(xsd, "<xs:schema") {
-				t.Fatalf("%s: %d", m[1], status)
+			status, wsdl := get("?wsdl")
+			if status != 200 || !strings.Contains(wsdl, `<soap:address location="`+e.url+c.path+`"`) || !strings.Contains(wsdl, `operation name='`+c.operation) && !strings.Contains(wsdl, `operation name="`+c.operation) {
+				t.Fatalf("%d %s", status, wsdl)
 			}
-			queue = append(queue, xsd)
-		}
+			wellFormed(t, []byte(wsdl))
+			seen := map[string]bool{}
+			queue := []string{wsdl}
+			for len(queue) > 0 {
+				doc := queue[0]
+				queue = queue[1:]
+				for _, m := range schemaRef.FindAllStringSubmatch(doc, -1) {
+					if seen[m[1]] {
+						continue
+					}
+					seen[m[1]] = true
+					status, xsd := get(m[1])
+					if status != 200 || !strings.Contains(xsd, "<xs:schema") {
+						t.Fatalf("%s: %d", m[1], status)
+					}
+					wellFormed(t, []byte(xsd))
+					queue = append(queue, xsd)
+				}
+			}
+			if !seen["?xsd=itintegration_registry_1.0.xsd"] || len(seen) < 3 {
+				t.Errorf("schemas linked: %v", seen)
+			}
+			if status, _ := get("?xsd=../../secret"); status != 404 {
+				t.Fatalf("unknown schema: %d", status)
+			}
+		})
 	}
-	for _, want := range []string{"?xsd=StoreLogResponder_2.0.xsd", "?xsd=itintegration_registry_1.0.xsd", "?xsd=informationsecurity_auditing_log_2.0.xsd"} {
-		if !seen[want] {
-			t.Errorf("%s not linked", want)
-		}
-	}
-	if status, _ := get("?xsd=../../secret"); status != 404 {
-		t.Fatalf("unknown schema: %d", status)
-	}
-}
-
-// StoreLog 1: the older contract, capitalised names, plain person numbers, no extensions.
-func TestStoreLog1(t *testing.T) {
-	e := newEnv(t)
-	w, r := e.token(t, tenantA, vakt.RoleWriter), e.token(t, tenantA, vakt.RoleReader)
-	entries := []accesslog.Entry{entry(t, "v1-1", cpA, "191212121212"), entry(t, "v1-2", cpA, "194107086995")}
-	req := rivta.StoreLog1Request("SE165565594230-1000", entries)
-	inner := between(string(req), "<sl:StoreLogRequest>", "</sl:StoreLogRequest>")
-	xsdValid(t, []byte(`<sl:StoreLogRequest xmlns:sl="urn:riv:ehr:log:store:StoreLogResponder:1" xmlns:log="urn:riv:ehr:log:1">`+inner+`</sl:StoreLogRequest>`),
-		"../../ehr-log-store-1.0/schemas/interactions/StoreLogInteraction/StoreLogResponder_1.0.xsd")
-	store1 := func(body string) (string, string) {
-		t.Helper()
-		status, resp := e.postTo(t, rivta.StoreLog1Path, rivta.StoreLog1Action, w, []byte(body))
-		if status != http.StatusOK {
-			t.Fatalf("status %d: %s", status, resp)
-		}
-		m := bodyChild.FindSubmatch(resp)
-		xsdValid(t, m[1], "../../ehr-log-store-1.0/schemas/interactions/StoreLogInteraction/StoreLogResponder_1.0.xsd")
-		return between(string(m[1]), "<ls:ResultCode>", "</ls:ResultCode>"), between(string(m[1]), "<ls:ResultText>", "</ls:ResultText>")
-	}
-	if code, text := store1(string(req)); code != "OK" || text != "2 entries stored" {
-		t.Fatalf("%s: %s", code, text)
-	}
-	for _, en := range entries {
-		status, body := e.getREST(t, r, en.LogID)
-		content, err := accesslog.Content(bytes.TrimSpace(body))
-		if status != http.StatusOK || err != nil || !bytes.Equal(content, accesslog.Prepare(en).Content) {
-			t.Fatalf("%s over REST (%d, %v):\n%s\nwant\n%s", en.LogID, status, err, content, accesslog.Prepare(en).Content)
-		}
-	}
-	// No extension points in this schema, and 50-character limits where log:2 allows 256.
-	bad := strings.Replace(string(rivta.StoreLog1Request("x", []accesslog.Entry{entry(t, "v1-3", cpA, "191212121212")})),
-		"</log:User>", `<ext:x xmlns:ext="urn:example"/></log:User>`, 1)
-	bad = strings.Replace(bad, "<log:ActivityLevel>Journalanteckning", "<log:ActivityLevel>"+strings.Repeat("x", 51), 1)
-	code, text := store1(bad)
-	if code != "VALIDATION_ERROR" || !strings.Contains(text, "Log[1]/User/x: is not allowed") || !strings.Contains(text, "Log[1]/Activity/ActivityLevel: is longer than 50") {
-		t.Fatalf("%s: %s", code, text)
-	}
-	// A v2 body sent to the v1 endpoint is another operation.
-	status, resp := e.postTo(t, rivta.StoreLog1Path, rivta.StoreLog1Action, w, rivta.StoreLogRequest("x", entries))
-	fault(t, status, resp, http.StatusInternalServerError, "Client")
 }
