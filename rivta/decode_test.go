@@ -106,3 +106,23 @@ func BenchmarkDecodeStoreLog(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(entries)), "ns/entry")
 }
+
+// FuzzQueryRequest: reading any GetLogs 2 request neither panics nor fails other than as
+// malformed input or a fault.
+func FuzzQueryRequest(f *testing.F) {
+	f.Add([]byte(`<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><g:GetLogs xmlns:g="urn:riv:informationsecurity:auditing:log:GetLogsResponder:2" xmlns:c="urn:riv:informationsecurity:auditing:log:2"><g:careProviderId>SE2321000016-0001</g:careProviderId><g:patientId><c:root>1.2.752.129.2.1.3.1</c:root><c:extension>191212121212</c:extension></g:patientId><g:fromDate>2026-01-01T00:00:00</g:fromDate><g:toDate>2026-02-01T00:00:00</g:toDate></g:GetLogs></s:Body></s:Envelope>`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		d := newDecoder(newXMLReader(bytes.NewReader(body)))
+		_, _, err := readEnvelope(d)
+		if err == nil {
+			_, err = d.readQuery2(nsGetLogs2, getLogs2Seq)
+		}
+		if err == nil {
+			err = finish(d)
+		}
+		var fe *faultError
+		if err != nil && !errors.Is(err, errMalformed) && !errors.As(err, &fe) {
+			t.Fatalf("unexpected error kind: %v", err)
+		}
+	})
+}
