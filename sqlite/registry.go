@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"sync"
 	"time"
 
 	"github.com/vakt/vakt"
@@ -12,10 +13,17 @@ import (
 )
 
 // Registry holds the tenants of a data directory and the credentials of their systems. It
-// implements tenant.Directory and auth.CredentialStore. Every call reads the file, so tenants
-// and tokens created by the CLI while a server runs take effect at once.
+// implements tenant.Directory and auth.CredentialStore. Tenants and tokens created or revoked by
+// the CLI while a server runs take effect at once: lookups are cached only until anything in
+// the file changes, which SQLite's data_version tells on every call (see fresh).
 type Registry struct {
 	db *sql.DB
+
+	mu      sync.Mutex
+	watch   *sql.Conn // a connection of its own, for PRAGMA data_version
+	version int64
+	tenants map[string]tenant.Tenant
+	creds   map[string]auth.Credential // by token hash
 }
 
 var (
@@ -33,11 +41,38 @@ func OpenRegistry(ctx context.Context, path string) (*Registry, error) {
 		db.Close()
 		return nil, err
 	}
-	return &Registry{db: db}, nil
+	watch, err := db.Conn(ctx)
+	if err != nil {
+		db.Close()
+		return nil, translate(err, "open registry")
+	}
+	return &Registry{db: db, watch: watch}, nil
 }
 
 // Close closes the registry.
-func (r *Registry) Close() error { return r.db.Close() }
+func (r *Registry) Close() error {
+	r.watch.Close()
+	return r.db.Close()
+}
+
+// maxCached bounds each cache; registries hold tens of tenants and hundreds of credentials.
+const maxCached = 10000
+
+// fresh empties the caches if the file changed since they were filled, and reports whether
+// they may be used. PRAGMA data_version on one connection changes whenever any other
+// connection, in this process or another, commits a change. The caller holds r.mu.
+func (r *Registry) fresh(ctx context.Context) bool {
+	var v int64
+	if err := r.watch.QueryRowContext(ctx, `PRAGMA data_version`).Scan(&v); err != nil {
+		return false
+	}
+	if v != r.version || r.tenants == nil {
+		r.version = v
+		r.tenants = map[string]tenant.Tenant{}
+		r.creds = map[string]auth.Credential{}
+	}
+	return true
+}
 
 // CreateTenant implements tenant.Directory.
 func (r *Registry) CreateTenant(ctx context.Context, t tenant.Tenant) error {
@@ -73,6 +108,20 @@ func (r *Registry) CreateTenant(ctx context.Context, t tenant.Tenant) error {
 
 // Tenant implements tenant.Directory.
 func (r *Registry) Tenant(ctx context.Context, id string) (tenant.Tenant, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ok := r.fresh(ctx)
+	if t, hit := r.tenants[id]; ok && hit {
+		return t.Clone(), nil
+	}
+	t, err := r.readTenant(ctx, id)
+	if err == nil && ok && len(r.tenants) < maxCached {
+		r.tenants[id] = t.Clone()
+	}
+	return t, err
+}
+
+func (r *Registry) readTenant(ctx context.Context, id string) (tenant.Tenant, error) {
 	var t tenant.Tenant
 	var created int64
 	err := r.db.QueryRowContext(ctx, `SELECT id, name, allow_reserve, created_at FROM tenants WHERE id = ?`, id).
@@ -148,8 +197,23 @@ func (r *Registry) CreateCredential(ctx context.Context, c auth.Credential, toke
 	return translate(err, "insert credential")
 }
 
-// CredentialByHash implements auth.CredentialStore.
+// CredentialByHash implements auth.CredentialStore. Unknown hashes are not cached, so guessing
+// tokens cannot fill the cache.
 func (r *Registry) CredentialByHash(ctx context.Context, tokenHash []byte) (auth.Credential, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ok := r.fresh(ctx)
+	if c, hit := r.creds[string(tokenHash)]; ok && hit {
+		return c, nil
+	}
+	c, err := r.readCredential(ctx, tokenHash)
+	if err == nil && ok && len(r.creds) < maxCached {
+		r.creds[string(tokenHash)] = c
+	}
+	return c, err
+}
+
+func (r *Registry) readCredential(ctx context.Context, tokenHash []byte) (auth.Credential, error) {
 	row := r.db.QueryRowContext(ctx, `SELECT id, tenant_id, role, label, created_at, revoked_at FROM credentials WHERE token_hash = ?`, tokenHash)
 	c, err := scanCredential(row.Scan)
 	if err == sql.ErrNoRows {

@@ -94,3 +94,9 @@ type Directory interface {
 	// Tenants returns all tenants ordered by id.
 	Tenants(ctx context.Context) ([]Tenant, error)
 }
+
+// Clone returns a copy of t that shares no memory with it.
+func (t Tenant) Clone() Tenant {
+	t.CareProviders = slices.Clone(t.CareProviders)
+	return t
+}
