@@ -2,16 +2,12 @@ package rivta
 
 import (
 	"bytes"
-	"context"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/vakt/vakt"
 	"github.com/vakt/vakt/accesslog"
-	"github.com/vakt/vakt/ident"
 )
 
 // Namespaces of ehr:log:querying 1.
@@ -31,152 +27,42 @@ const (
 // startDate from 1900) stays searchable; nothing is moved to an archive.
 var onlineSince = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// accessLogsRequest is a GetAccessLogsForPatient 1 request.
-type accessLogsRequest struct {
-	patientID, fromDate, toDate, queuedReportID string
-}
-
 var accessLogsRequestSeq = []string{"PatientId", "FromDate", "ToDate", "QueuedReportId"}
 
-// getAccessLogsForPatient1 serves GetAccessLogsForPatient 1: which care providers and units
-// accessed a patient's information in a period, with when, why and what kind of information.
+// getAccessLogs1 is GetAccessLogsForPatient 1: which care providers and units accessed a
+// patient's information in a period, with when, why and what kind of information. The
+// semantics are GetAccessLogsForPatient 2's; the forms are ehr:log 1's.
+var getAccessLogs1 = &query2{
+	contract: "GetAccessLogsForPatient/1", responderNS: nsGetAccessLogs1, names: accessLogsRequestSeq,
+	capitalised: true,
+	read: func(d *decoder) (query2Request, error) {
+		var req query2Request
+		var patient string
+		err := d.elements(nsGetAccessLogs1, accessLogsRequestSeq, accessLogsRequestSeq, false, func(i int) (err error) {
+			dst := []*string{&patient, &req.fromDate, &req.toDate, &req.queuedReportID}[i]
+			*dst, err = d.text()
+			*dst = strings.TrimSpace(*dst)
+			return err
+		})
+		if patient != "" {
+			req.patientID = &accesslog.DraftII{Extension: patient, Plain: true}
+		}
+		return req, err
+	},
+	build:  getAccessLogs2.build,
+	item:   appendAccessLogs,
+	render: accessLogsResult,
+}
+
 func (a *API) getAccessLogsForPatient1(w http.ResponseWriter, r *http.Request, d *decoder, env *envelope) {
-	var req accessLogsRequest
-	err := d.elements(nsGetAccessLogs1, accessLogsRequestSeq, accessLogsRequestSeq, false, func(i int) (err error) {
-		dst := []*string{&req.patientID, &req.fromDate, &req.toDate, &req.queuedReportID}[i]
-		*dst, err = d.text()
-		*dst = strings.TrimSpace(*dst)
-		return err
-	})
-	if err == nil {
-		err = finish(d)
-	}
-	if err != nil {
-		a.requestFault(w, r, err)
-		return
-	}
-	respond := func(code, text string, rep *report, body []byte) {
-		writeAccessLogsResult(w, code, text, rep, body)
-	}
-	if len(d.problems) > 0 {
-		respond(resultValidationError, problemsText(vakt.Invalid("request is invalid", d.problems...), false), nil, nil)
-		return
-	}
-	p := vakt.PrincipalFrom(r.Context())
-	if !p.Has(vakt.RoleReader) {
-		respond(resultAccessDenied, "this credential lacks the reader role", nil, nil)
-		return
-	}
-	const contract = "GetAccessLogsForPatient/1"
-	if req.queuedReportID != "" {
-		rep, body, found := a.reports.poll(req.queuedReportID, p.TenantID, contract)
-		switch {
-		case !found:
-			respond(resultReportNotFound, "no report with that queuedReportId; ask again without it", nil, nil)
-		case body == nil:
-			respond(resultReportInProcess, "the report is being produced", rep, nil)
-		default:
-			writeResponse(w, body)
-		}
-		return
-	}
-	q, problems := a.accessLogsQuery(r.Context(), req)
-	if len(problems) > 0 {
-		respond(resultValidationError, problemsText(vakt.Invalid("request is invalid", problems...), false), nil, nil)
-		return
-	}
-	max := a.maxQueryResult()
-	body, rep, err := a.reports.run(r.Context(), p.TenantID, contract, a.reportWait(), func(ctx context.Context) []byte {
-		return a.accessLogsReport(ctx, q, max)
-	})
-	switch {
-	case err != nil:
-		respond(resultError, err.Error(), nil, nil)
-	case rep != nil:
-		respond(resultReportInProcess, "the report is being produced; poll with its queuedReportId", rep, nil)
-	default:
-		writeResponse(w, body)
-	}
+	a.serveQuery2(w, r, d, getAccessLogs1)
 }
 
-// accessLogsQuery checks a request's fields and makes the query, or returns the problems.
-func (a *API) accessLogsQuery(ctx context.Context, req accessLogsRequest) (accesslog.Query, []vakt.Problem) {
-	var problems []vakt.Problem
-	bad := func(field, reason string) {
-		problems = append(problems, vakt.Problem{Index: -1, Field: field, Reason: reason})
-	}
-	var q accesslog.Query
-	if req.patientID == "" {
-		bad("PatientId", "is required")
-	} else if id, err := a.Service.ParsePatientID(ctx, "PatientId", accesslog.DraftII{Extension: req.patientID, Plain: true}); err != nil {
-		problems = append(problems, vakt.ErrorProblems(err)...)
-	} else {
-		q.PatientID = id
-	}
-	for _, f := range []struct {
-		name, value string
-		dst         *time.Time
-	}{{"FromDate", req.fromDate, &q.From}, {"ToDate", req.toDate, &q.To}} {
-		if f.value == "" {
-			bad(f.name, "is required")
-			continue
-		}
-		t, err := accesslog.ParseDateTime(f.value)
-		if err != nil {
-			bad(f.name, err.Error())
-			continue
-		}
-		*f.dst = t
-	}
-	if !q.From.IsZero() && !q.To.IsZero() && q.To.Before(q.From) {
-		bad("ToDate", "is before FromDate")
-	}
-	if !q.To.IsZero() {
-		q.To = q.To.Add(time.Microsecond) // ToDate is inclusive; Query.To is not
-	}
-	return q, problems
-}
-
-// accessLogsReport runs the query and renders the whole response element.
-func (a *API) accessLogsReport(ctx context.Context, q accesslog.Query, max int) []byte {
-	var logs bytes.Buffer
-	n := 0
-	q.Limit = accesslog.MaxLimit
-	for {
-		page, err := a.Service.Search(ctx, q)
-		if err != nil {
-			code, text, ok := resultOf(err, true)
-			if !ok {
-				a.logger().ErrorContext(ctx, "GetAccessLogsForPatient failed", "err", err)
-				code, text = resultError, "the query failed; try again later"
-			}
-			return accessLogsResult(code, text, nil, nil)
-		}
-		for i := range page.Entries {
-			e, err := page.Entries[i].Entry()
-			if err != nil {
-				a.logger().ErrorContext(ctx, "unreadable stored entry", "seq", page.Entries[i].Seq, "err", err)
-				return accessLogsResult(resultError, "the query failed", nil, nil)
-			}
-			if n++; n > max {
-				return accessLogsResult(resultMaxExceeded, fmt.Sprintf("more than %d entries match; narrow the period", max), nil, nil)
-			}
-			appendAccessLogs(&logs, &e, q.PatientID)
-		}
-		if page.Next.IsZero() {
-			break
-		}
-		q.After = page.Next
-	}
-	// An empty list is still a list: the element is there, without children.
-	return accessLogsResult(resultOK, fmt.Sprintf("%d entries", n), nil, append([]byte{}, logs.Bytes()...))
-}
-
-// appendAccessLogs writes one AccessLog per resource of e that names the patient.
-func appendAccessLogs(b *bytes.Buffer, e *accesslog.Entry, patient ident.PersonID) {
+// appendAccessLogs writes one AccessLog per resource of e that names the query's patient.
+func appendAccessLogs(b *bytes.Buffer, e *accesslog.Entry, q *accesslog.Query) {
 	for i := range e.Resources {
 		res := &e.Resources[i]
-		if res.Patient.ID != patient {
+		if res.Patient.ID != q.PatientID {
 			continue
 		}
 		el := func(name, value string) {
@@ -218,10 +104,6 @@ func accessLogsResult(code, text string, rep *report, logs []byte) []byte {
 	}
 	b.WriteString(`</AccessLogsResultType></GetAccessLogsForPatientResponse>`)
 	return b.Bytes()
-}
-
-func writeAccessLogsResult(w http.ResponseWriter, code, text string, rep *report, logs []byte) {
-	writeResponse(w, accessLogsResult(code, text, rep, logs))
 }
 
 func (a *API) maxQueryResult() int {

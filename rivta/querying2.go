@@ -70,13 +70,20 @@ func (d *decoder) readQuery2(ns string, names []string) (query2Request, error) {
 	return req, err
 }
 
-// query2 is what differs between the two version-2 queries.
+// query2 is what differs between the query contracts: the two of version 2 and
+// GetAccessLogsForPatient 1, which has the same semantics in the ehr:log forms.
 type query2 struct {
 	contract    string // for reports
 	responderNS string
 	names       []string
-	response    string // response element
-	result      string // its result element
+	// read reads the request's children (by default readQuery2 over names).
+	read func(d *decoder) (query2Request, error)
+	// capitalised: problems are named in the ehr:log form (PatientId).
+	capitalised bool
+	// render writes the response element (by default renderV2).
+	render   func(code, text string, rep *report, items []byte) []byte
+	response string // response element
+	result   string // its result element
 	// build checks the request and makes the query.
 	build func(a *API, ctx context.Context, req query2Request, tenantCPs []ident.HSAID) (accesslog.Query, []vakt.Problem, bool)
 	// item writes the result items of one entry.
@@ -157,7 +164,13 @@ func (a *API) getAccessLogsForPatient2(w http.ResponseWriter, r *http.Request, d
 }
 
 func (a *API) serveQuery2(w http.ResponseWriter, r *http.Request, d *decoder, qc *query2) {
-	req, err := d.readQuery2(qc.responderNS, qc.names)
+	var req query2Request
+	var err error
+	if qc.read != nil {
+		req, err = qc.read(d)
+	} else {
+		req, err = d.readQuery2(qc.responderNS, qc.names)
+	}
 	if err == nil {
 		err = finish(d)
 	}
@@ -166,7 +179,7 @@ func (a *API) serveQuery2(w http.ResponseWriter, r *http.Request, d *decoder, qc
 		return
 	}
 	respond := func(code, text string, rep *report) {
-		writeResponse(w, qc.render(code, text, rep, nil))
+		writeResponse(w, qc.renderer()(code, text, rep, nil))
 	}
 	if len(d.problems) > 0 {
 		respond(resultValidationError, problemsText(vakt.Invalid("request is invalid", d.problems...), false), nil)
@@ -200,7 +213,7 @@ func (a *API) serveQuery2(w http.ResponseWriter, r *http.Request, d *decoder, qc
 		return
 	}
 	if len(problems) > 0 {
-		respond(resultValidationError, problemsText(vakt.Invalid("request is invalid", problems...), false), nil)
+		respond(resultValidationError, problemsText(vakt.Invalid("request is invalid", problems...), qc.capitalised), nil)
 		return
 	}
 	max := a.maxQueryResult()
@@ -247,7 +260,7 @@ func (a *API) periodQuery(ctx context.Context, req query2Request) (accesslog.Que
 		*f.dst = t
 	}
 	if !q.From.IsZero() && !q.To.IsZero() && q.To.Before(q.From) {
-		bad("toDate", "is before fromDate")
+		bad("toDate", "is before the start of the period")
 	}
 	if !q.To.IsZero() {
 		q.To = q.To.Add(time.Microsecond) // toDate is inclusive; Query.To is not
@@ -270,21 +283,21 @@ func (a *API) query2Report(ctx context.Context, qc *query2, q accesslog.Query, m
 	for {
 		page, err := a.Service.Search(ctx, q)
 		if err != nil {
-			code, text, ok := resultOf(err, false)
+			code, text, ok := resultOf(err, qc.capitalised)
 			if !ok {
 				a.logger().ErrorContext(ctx, "RIV-TA query failed", "contract", qc.contract, "err", err)
 				code, text = resultError, "the query failed; try again later"
 			}
-			return qc.render(code, text, nil, nil)
+			return qc.renderer()(code, text, nil, nil)
 		}
 		for i := range page.Entries {
 			e, err := page.Entries[i].Entry()
 			if err != nil {
 				a.logger().ErrorContext(ctx, "unreadable stored entry", "seq", page.Entries[i].Seq, "err", err)
-				return qc.render(resultError, "the query failed", nil, nil)
+				return qc.renderer()(resultError, "the query failed", nil, nil)
 			}
 			if n++; n > max {
-				return qc.render(resultMaxExceeded, fmt.Sprintf("more than %d entries match; narrow the search", max), nil, nil)
+				return qc.renderer()(resultMaxExceeded, fmt.Sprintf("more than %d entries match; narrow the search", max), nil, nil)
 			}
 			qc.item(&items, &e, &q)
 		}
@@ -293,12 +306,20 @@ func (a *API) query2Report(ctx context.Context, qc *query2, q accesslog.Query, m
 		}
 		q.After = page.Next
 	}
-	return qc.render(resultOK, fmt.Sprintf("%d entries", n), nil, append([]byte{}, items.Bytes()...))
+	// An empty list is still a list: the element is there, without children.
+	return qc.renderer()(resultOK, fmt.Sprintf("%d entries", n), nil, append([]byte{}, items.Bytes()...))
 }
 
-// render writes the response element: the result element is the responder's, everything in
-// it the core schema's (ReportResultType and the items).
-func (qc *query2) render(code, text string, rep *report, items []byte) []byte {
+func (qc *query2) renderer() func(code, text string, rep *report, items []byte) []byte {
+	if qc.render != nil {
+		return qc.render
+	}
+	return qc.renderV2
+}
+
+// renderV2 writes a version-2 response element: the result element is the responder's,
+// everything in it the core schema's (ReportResultType and the items).
+func (qc *query2) renderV2(code, text string, rep *report, items []byte) []byte {
 	var b bytes.Buffer
 	b.WriteString(`<` + qc.response + ` xmlns="` + qc.responderNS + `" xmlns:core="` + nsLog2 + `"><` + qc.result + `><core:reportResult><core:result><core:resultCode>`)
 	b.WriteString(code)

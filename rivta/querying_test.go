@@ -112,7 +112,7 @@ func TestGetAccessLogsForPatient(t *testing.T) {
 		want string
 	}{
 		{accessLogsRequest("191212121213", "2026-10-15T00:00:00", "2026-11-30T00:00:00", ""), "PatientId"},
-		{accessLogsRequest(tolvan, "2026-12-15T00:00:00", "2026-11-30T00:00:00", ""), "ToDate: is before FromDate"},
+		{accessLogsRequest(tolvan, "2026-12-15T00:00:00", "2026-11-30T00:00:00", ""), "ToDate: is before the start of the period"},
 		{accessLogsRequest(tolvan, "yesterday", "2026-11-30T00:00:00", ""), "FromDate"},
 	} {
 		got := e.getAccessLogs(t, rA, c.req)

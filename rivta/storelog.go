@@ -243,16 +243,17 @@ func capitalise(path string) string {
 	parts := strings.Split(path, "/")
 	for i, p := range parts {
 		base, _, _ := strings.Cut(p, "[")
-		if v2Names[base] {
+		if capitalisable[base] {
 			parts[i] = strings.ToUpper(p[:1]) + p[1:]
 		}
 	}
 	return strings.Join(parts, "/")
 }
 
-// v2Names are the element names of a log:2 entry, and log itself.
-var v2Names = func() map[string]bool {
-	m := map[string]bool{"log": true}
+// capitalisable are the names that have an ehr:log 1 twin: the element names of a log:2 entry,
+// log itself, and the query parameters.
+var capitalisable = func() map[string]bool {
+	m := map[string]bool{"log": true, "fromDate": true, "toDate": true, "queuedReportId": true}
 	d := dialectV2
 	for _, names := range [][]string{d.log, d.system, d.activity, d.user, d.careProvider, d.careUnit, d.resources, d.resource, d.patient} {
 		for _, n := range names {
