@@ -1,0 +1,161 @@
+// Package registrytest is the conformance suite of tenant registries: every driver's Registry
+// (tenants with their care providers, and system credentials) must pass it unchanged.
+package registrytest
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/vakt/vakt"
+	"github.com/vakt/vakt/auth"
+	"github.com/vakt/vakt/ident"
+	"github.com/vakt/vakt/tenant"
+)
+
+// Registry is what a registry driver implements.
+type Registry interface {
+	tenant.Directory
+	auth.CredentialStore
+}
+
+// Harness opens registries for the suite. New starts an empty registry for one test and returns
+// a function that opens a handle on it; called twice, that function gives two handles on the
+// same registry, as a server and the CLI (or two server nodes) have. Handles are closed by the
+// harness when the test ends.
+type Harness struct {
+	New func(t *testing.T) (open func() Registry)
+}
+
+// Run runs the suite.
+func Run(t *testing.T, h Harness) {
+	t.Run("Tenants", func(t *testing.T) { testTenants(t, h.New(t)()) })
+	t.Run("Credentials", func(t *testing.T) { testCredentials(t, h.New(t)()) })
+	t.Run("OtherHandles", func(t *testing.T) { testOtherHandles(t, h.New(t)) })
+}
+
+func code(t *testing.T, err error, want vakt.Code, what string) {
+	t.Helper()
+	if got := vakt.ErrorCode(err); got != want {
+		t.Fatalf("%s: code %q (%v), want %q", what, got, err, want)
+	}
+}
+
+func testTenants(t *testing.T, r Registry) {
+	ctx := context.Background()
+	a := tenant.Tenant{ID: "region-b", Name: "Region B", CareProviders: []ident.HSAID{"SE2321000016-0002", "SE2321000016-0001"}, AllowReserveIDs: true,
+		CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 6000, time.UTC)}
+	if err := r.CreateTenant(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.CreateTenant(ctx, tenant.Tenant{ID: "region-a", Name: "Region A", CareProviders: []ident.HSAID{"SE2321000131-0001"}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.Tenant(ctx, "region-b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ID != a.ID || got.Name != a.Name || !slices.Equal(got.CareProviders, a.CareProviders) || !got.AllowReserveIDs || !got.CreatedAt.Equal(a.CreatedAt) {
+		t.Fatalf("got %+v, want %+v (care providers in the order given)", got, a)
+	}
+	got.CareProviders[0] = "changed"
+	if again, _ := r.Tenant(ctx, "region-b"); again.CareProviders[0] != a.CareProviders[0] {
+		t.Fatal("changing a returned tenant changed the registry")
+	}
+	all, err := r.Tenants(ctx)
+	if err != nil || len(all) != 2 || all[0].ID != "region-a" || all[1].ID != "region-b" {
+		t.Fatalf("Tenants: %v %v, want both ordered by id", all, err)
+	}
+	if _, err := r.Tenant(ctx, "nobody"); true {
+		code(t, err, vakt.CodeNotFound, "unknown tenant")
+	}
+	code(t, r.CreateTenant(ctx, tenant.Tenant{ID: "region-b", Name: "Again", CareProviders: []ident.HSAID{"SE2321000016-0009"}}), vakt.CodeConflict, "same id")
+	code(t, r.CreateTenant(ctx, tenant.Tenant{ID: "region-c", Name: "C", CareProviders: []ident.HSAID{"SE2321000016-0001"}}), vakt.CodeConflict, "a care provider of another tenant")
+	if _, err := r.Tenant(ctx, "region-c"); vakt.ErrorCode(err) != vakt.CodeNotFound {
+		t.Fatal("a refused tenant was stored in part")
+	}
+	code(t, r.CreateTenant(ctx, tenant.Tenant{ID: "Bad Id", Name: "x", CareProviders: []ident.HSAID{"SE2321000016-0003"}}), vakt.CodeInvalid, "invalid id")
+}
+
+func testCredentials(t *testing.T, r Registry) {
+	ctx := context.Background()
+	for _, id := range []string{"t1", "t2"} {
+		if err := r.CreateTenant(ctx, tenant.Tenant{ID: id, Name: id, CareProviders: []ident.HSAID{ident.HSAID("SE2321000016-" + id)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	created := time.Date(2026, 5, 6, 7, 8, 9, 10000, time.UTC)
+	tok, id := auth.NewToken()
+	c := auth.Credential{ID: id, TenantID: "t1", Role: vakt.RoleWriter, Label: "journal system", CreatedAt: created}
+	if err := r.CreateCredential(ctx, c, auth.HashToken(tok)); err != nil {
+		t.Fatal(err)
+	}
+	tok2, id2 := auth.NewToken()
+	if err := r.CreateCredential(ctx, auth.Credential{ID: id2, TenantID: "t2", Role: vakt.RoleReader}, auth.HashToken(tok2)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.CredentialByHash(ctx, auth.HashToken(tok))
+	if err != nil || got.ID != id || got.TenantID != "t1" || got.Role != vakt.RoleWriter || got.Label != c.Label || !got.CreatedAt.Equal(created) || !got.RevokedAt.IsZero() {
+		t.Fatalf("got %+v %v, want %+v", got, err, c)
+	}
+	_, err = r.CredentialByHash(ctx, auth.HashToken("vakt_unknown"))
+	code(t, err, vakt.CodeNotFound, "unknown token")
+	code(t, r.CreateCredential(ctx, auth.Credential{ID: "other", TenantID: "nobody", Role: vakt.RoleReader}, auth.HashToken("vakt_x")), vakt.CodeNotFound, "credential of an unknown tenant")
+	code(t, r.CreateCredential(ctx, auth.Credential{ID: id, TenantID: "t1", Role: vakt.RoleReader}, auth.HashToken("vakt_y")), vakt.CodeConflict, "same credential id")
+	code(t, r.CreateCredential(ctx, auth.Credential{ID: "x", TenantID: "t1", Role: "admin"}, auth.HashToken("vakt_z")), vakt.CodeInvalid, "unknown role")
+
+	list, err := r.Credentials(ctx, "t1")
+	if err != nil || len(list) != 1 || list[0].ID != id {
+		t.Fatalf("Credentials(t1): %v %v", list, err)
+	}
+	if all, err := r.Credentials(ctx, ""); err != nil || len(all) != 2 {
+		t.Fatalf("Credentials(all): %v %v", all, err)
+	}
+	first := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	if err := r.RevokeCredential(ctx, id, first); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.RevokeCredential(ctx, id, first.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := r.CredentialByHash(ctx, auth.HashToken(tok)); !got.RevokedAt.Equal(first) {
+		t.Fatalf("revoked at %v, want the first revocation %v", got.RevokedAt, first)
+	}
+	code(t, r.RevokeCredential(ctx, "nobody", first), vakt.CodeNotFound, "revoke unknown")
+}
+
+// testOtherHandles: what one handle writes, another sees at once: a token the CLI revokes
+// stops working on a running server.
+func testOtherHandles(t *testing.T, open func() Registry) {
+	ctx := context.Background()
+	server, cli := open(), open()
+	if err := cli.CreateTenant(ctx, tenant.Tenant{ID: "t1", Name: "T", CareProviders: []ident.HSAID{"SE2321000016-0001"}}); err != nil {
+		t.Fatal(err)
+	}
+	tok, id := auth.NewToken()
+	if err := cli.CreateCredential(ctx, auth.Credential{ID: id, TenantID: "t1", Role: vakt.RoleWriter}, auth.HashToken(tok)); err != nil {
+		t.Fatal(err)
+	}
+	a := &auth.Authenticator{Store: server}
+	for range 3 {
+		if _, err := a.Authenticate(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := server.Tenant(ctx, "t1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := cli.RevokeCredential(ctx, id, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Authenticate(ctx, tok); vakt.ErrorCode(err) != vakt.CodeUnauthorized {
+		t.Fatalf("a revoked token still authenticates: %v", err)
+	}
+	if err := cli.CreateTenant(ctx, tenant.Tenant{ID: "t2", Name: "T2", CareProviders: []ident.HSAID{"SE2321000016-0002"}}); err != nil {
+		t.Fatal(err)
+	}
+	if all, err := server.Tenants(ctx); err != nil || len(all) != 2 {
+		t.Fatalf("the other handle's tenant is missing: %v %v", all, err)
+	}
+}
