@@ -1,0 +1,113 @@
+// Package postgres is vakt's PostgreSQL engine: the same service on a database server that
+// several stateless `vakt serve` nodes share. Migrations are embedded and applied on start,
+// under an advisory lock so that nodes starting together do not race; each part of the
+// database keeps its own version table.
+//
+// So far the package holds the tenant registry; the log store follows.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/database"
+	"github.com/pressly/goose/v3/lock"
+
+	"github.com/vakt/vakt"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// registrySchema holds the registry's tables and its version table.
+const registrySchema = "vakt"
+
+// migrate brings schema up to the newest version of the migrations in dir.
+func migrate(ctx context.Context, pool *pgxpool.Pool, schema, dir string) error {
+	if _, err := pool.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+schema); err != nil {
+		return translate(err, "create schema")
+	}
+	sub, err := fs.Sub(migrations, "migrations/"+dir)
+	if err != nil {
+		return err
+	}
+	// The migrations run in the schema: search_path is set on goose's connection pool.
+	cfg := pool.Config().ConnConfig.Copy()
+	cfg.RuntimeParams["search_path"] = schema
+	db := stdlib.OpenDB(*cfg)
+	defer db.Close()
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		return err
+	}
+	p, err := goose.NewProvider(goose.DialectCustom, db, sub,
+		goose.WithStore(mustStore(schema+".goose_db_version")), goose.WithSessionLocker(locker))
+	if err != nil {
+		return fmt.Errorf("postgres: migrations of %s: %w", schema, err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return translate(err, "migrate "+schema)
+	}
+	return nil
+}
+
+func mustStore(table string) database.Store {
+	s, err := database.NewStore(goose.DialectPostgres, table)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+
+// errUnavailable is what callers get while the database cannot be reached.
+var errUnavailable = &vakt.Error{Code: vakt.CodeUnavailable, Message: "the database is unavailable; retry later"}
+
+// translate turns driver errors into vakt errors where the caller can act on them: a database
+// that cannot be reached, or is shutting down or starting, is CodeUnavailable.
+func translate(err error, doing string) error {
+	if err == nil {
+		return nil
+	}
+	var ve *vakt.Error
+	if errors.As(err, &ve) || errors.Is(err, context.Canceled) {
+		return err
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code[:2] {
+		case "08", "57", "53": // connection exception, operator intervention (shutdown), resources
+			return fmt.Errorf("postgres: %s: %w (%w)", doing, err, errUnavailable)
+		}
+		return fmt.Errorf("postgres: %s: %w", doing, err)
+	}
+	if pgconn.SafeToRetry(err) || pgconn.Timeout(err) || errors.Is(err, context.DeadlineExceeded) || isConnError(err) {
+		return fmt.Errorf("postgres: %s: %w (%w)", doing, err, errUnavailable)
+	}
+	return fmt.Errorf("postgres: %s: %w", doing, err)
+}
+
+func isConnError(err error) bool {
+	var ce *pgconn.ConnectError
+	return errors.As(err, &ce)
+}
+
+func pgCode(err error) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code
+	}
+	return ""
+}
+
+const (
+	uniqueViolation     = "23505"
+	foreignKeyViolation = "23503"
+)
