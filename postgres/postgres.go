@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io/fs"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -31,7 +32,17 @@ const registrySchema = "vakt"
 
 // migrate brings schema up to the newest version of the migrations in dir.
 func migrate(ctx context.Context, pool *pgxpool.Pool, schema, dir string) error {
-	if _, err := pool.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+schema); err != nil {
+	// CREATE SCHEMA IF NOT EXISTS is not safe against itself in concurrent sessions (both may
+	// see no schema and one then fails on the catalog's unique index); a transaction-scoped
+	// advisory lock on the schema's name serialises nodes that start together.
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, "vakt schema "+schema); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+pgx.Identifier{schema}.Sanitize())
+		return err
+	})
+	if err != nil {
 		return translate(err, "create schema")
 	}
 	sub, err := fs.Sub(migrations, "migrations/"+dir)
@@ -65,7 +76,6 @@ func mustStore(table string) database.Store {
 	}
 	return s
 }
-
 
 // errUnavailable is what callers get while the database cannot be reached.
 var errUnavailable = &vakt.Error{Code: vakt.CodeUnavailable, Message: "the database is unavailable; retry later"}
