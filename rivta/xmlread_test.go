@@ -48,6 +48,9 @@ func TestXMLReaderAccepts(t *testing.T) {
 		{`<a p:x='1' xmlns:p="urn:p" y="&amp;"/>`, `<a {urn:p}x=1 y=&></a>`},
 		{`<!-- before --><a/><!-- after -->`, `<a></a>`},
 		{`<å>ö</å>`, `<å>[ö]</å>`},
+		// A prefix rebound in an inner scope, and the outer binding again after it.
+		{`<p:a xmlns:p="urn:1"><p:b/><c xmlns:p="urn:2"><p:b/></c><p:b/></p:a>`,
+			`<{urn:1}a><{urn:1}b></{urn:1}b><c><{urn:2}b></{urn:2}b></c><{urn:1}b></{urn:1}b></{urn:1}a>`},
 	} {
 		got, err := tokens(c.doc)
 		if err != nil || got != c.want {
