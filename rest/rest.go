@@ -84,9 +84,7 @@ func (a *API) authenticated(h func(http.ResponseWriter, *http.Request)) http.Han
 			a.writeError(w, r, err)
 			return
 		}
-		if lr, ok := r.Context().Value(principalSlot{}).(*PrincipalSlot); ok {
-			lr.ID, lr.TenantID = p.ID, p.TenantID
-		}
+		NotePrincipal(r.Context(), p.ID, p.TenantID)
 		h(w, r.WithContext(vakt.WithPrincipal(r.Context(), p)))
 	})
 }
