@@ -159,10 +159,9 @@ func Start() (*Cluster, error) {
 	if c.Port, err = freePort(); err != nil {
 		return nil, err
 	}
-	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c max_connections=200", c.Port, dir)
-	if out, err := c.run(pgCtl, "-D", c.data, "-o", opts, "-l", filepath.Join(dir, "server.log"), "-w", "-t", "60", "start"); err != nil {
+	if err := c.Resume(); err != nil {
 		log, _ := os.ReadFile(filepath.Join(dir, "server.log"))
-		return nil, fmt.Errorf("pg_ctl start: %v\n%s\n%s", err, out, log)
+		return nil, fmt.Errorf("%v\n%s", err, log)
 	}
 	return c, nil
 }
@@ -178,12 +177,28 @@ func (c *Cluster) Stop() {
 	os.RemoveAll(c.dir)
 }
 
-// Restart stops the cluster (fast shutdown: sessions are ended) and starts it again on the
-// same port, as an operator or a crash would.
-func (c *Cluster) Restart(mode string) error {
+// Shared returns the throwaway cluster the package's tests use, so that a test can stop and
+// start it; it skips the test when the tests run against VAKT_TEST_POSTGRES_DSN instead.
+func Shared(t testing.TB) *Cluster {
+	t.Helper()
+	DSN(t) // starts the cluster if needed
+	if cluster == nil {
+		t.Skipf("the tests use %s, which they cannot restart", EnvDSN)
+	}
+	return cluster
+}
+
+// Halt stops the server as an operator or a failure would (mode: smart, fast or immediate);
+// its files stay for Resume.
+func (c *Cluster) Halt(mode string) error {
 	if out, err := c.run(c.pgCtl, "-D", c.data, "-m", mode, "-w", "stop"); err != nil {
 		return fmt.Errorf("pg_ctl stop: %v\n%s", err, out)
 	}
+	return nil
+}
+
+// Resume starts a halted server again on the same port.
+func (c *Cluster) Resume() error {
 	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c max_connections=200", c.Port, c.dir)
 	if out, err := c.run(c.pgCtl, "-D", c.data, "-o", opts, "-l", filepath.Join(c.dir, "server.log"), "-w", "-t", "60", "start"); err != nil {
 		return fmt.Errorf("pg_ctl start: %v\n%s", err, out)
