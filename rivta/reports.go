@@ -46,7 +46,8 @@ func newReportID() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
-// run starts query in the background and waits up to wait for it. It returns the response body
+// run starts query in the background and waits up to wait for it (not at all when wait ≤ 0:
+// the answer is then always a report). It returns the response body
 // when the query finished in time, or else the report it goes on as (and nil).
 func (rb *reportBook) run(ctx context.Context, tenant, contract string, wait time.Duration, query func(ctx context.Context) []byte) ([]byte, *report, error) {
 	r := &report{id: newReportID(), tenant: tenant, contract: contract, started: time.Now(), done: make(chan struct{})}
@@ -60,13 +61,15 @@ func (rb *reportBook) run(ctx context.Context, tenant, contract string, wait tim
 		rb.mu.Unlock()
 		close(r.done)
 	}()
-	timer := time.NewTimer(wait)
-	defer timer.Stop()
-	select {
-	case <-r.done:
-		return r.body, nil, nil
-	case <-timer.C:
-	case <-ctx.Done():
+	if wait > 0 {
+		timer := time.NewTimer(wait)
+		defer timer.Stop()
+		select {
+		case <-r.done:
+			return r.body, nil, nil
+		case <-timer.C:
+		case <-ctx.Done():
+		}
 	}
 	rb.mu.Lock()
 	defer rb.mu.Unlock()
