@@ -70,7 +70,7 @@ func (a *API) logger() *slog.Logger {
 // request context, where the service enforces roles and tenants.
 func (a *API) authenticated(h func(http.ResponseWriter, *http.Request)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		token, ok := bearer(r)
+		token, ok := Bearer(r)
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="vakt"`)
 			a.writeError(w, r, vakt.Errorf(vakt.CodeUnauthorized, "an Authorization: Bearer token is required"))
@@ -89,7 +89,8 @@ func (a *API) authenticated(h func(http.ResponseWriter, *http.Request)) http.Han
 	})
 }
 
-func bearer(r *http.Request) (string, bool) {
+// Bearer returns the token of an Authorization: Bearer header; the SOAP surface uses it too.
+func Bearer(r *http.Request) (string, bool) {
 	h := r.Header.Get("Authorization")
 	const prefix = "Bearer "
 	if len(h) <= len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {

@@ -24,12 +24,7 @@ func appendLog(b *bytes.Buffer, prefix string, e *accesslog.Entry, dl *dialect) 
 		}
 		return n
 	}
-	el := func(n, value string) {
-		n = name(n)
-		b.WriteString("<" + prefix + n + ">")
-		escapeText(b, value)
-		b.WriteString("</" + prefix + n + ">")
-	}
+	el := func(n, value string) { writeElement(b, prefix+name(n), value) }
 	opt := func(name, value string) {
 		if value != "" {
 			el(name, value)

@@ -132,12 +132,9 @@ var getAccessLogs2 = &query2{
 				continue
 			}
 			el := func(name, value string, optional bool) {
-				if optional && value == "" {
-					return
+				if !optional || value != "" {
+					writeElement(b, "core:"+name, value)
 				}
-				b.WriteString("<core:" + name + ">")
-				escapeText(b, value)
-				b.WriteString("</core:" + name + ">")
 			}
 			b.WriteString("<core:accessLog>")
 			el("careProviderId", string(e.User.CareProvider.ID), false)
@@ -321,14 +318,8 @@ func (qc *query2) renderer() func(code, text string, rep *report, items []byte) 
 // everything in it the core schema's (ReportResultType and the items).
 func (qc *query2) renderV2(code, text string, rep *report, items []byte) []byte {
 	var b bytes.Buffer
-	b.WriteString(`<` + qc.response + ` xmlns="` + qc.responderNS + `" xmlns:core="` + nsLog2 + `"><` + qc.result + `><core:reportResult><core:result><core:resultCode>`)
-	b.WriteString(code)
-	b.WriteString(`</core:resultCode>`)
-	if text != "" {
-		b.WriteString(`<core:resultText>`)
-		escapeText(&b, text)
-		b.WriteString(`</core:resultText>`)
-	}
+	b.WriteString(`<` + qc.response + ` xmlns="` + qc.responderNS + `" xmlns:core="` + nsLog2 + `"><` + qc.result + `><core:reportResult><core:result>`)
+	writeResult2(&b, code, text)
 	b.WriteString(`</core:result><core:startInterval>` + onlineSince.Format(time.RFC3339) + `</core:startInterval><core:endInterval>`)
 	b.WriteString(time.Now().UTC().Format(time.RFC3339))
 	b.WriteString(`</core:endInterval>`)

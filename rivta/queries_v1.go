@@ -65,11 +65,7 @@ func appendAccessLogs(b *bytes.Buffer, e *accesslog.Entry, q *accesslog.Query) {
 		if res.Patient.ID != q.PatientID {
 			continue
 		}
-		el := func(name, value string) {
-			b.WriteString("<q:" + name + ">")
-			escapeText(b, value)
-			b.WriteString("</q:" + name + ">")
-		}
+		el := func(name, value string) { writeElement(b, "q:"+name, value) }
 		b.WriteString("<q:AccessLog>")
 		el("CareProviderId", string(e.User.CareProvider.ID))
 		el("CareProviderName", e.User.CareProvider.Name)

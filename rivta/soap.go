@@ -135,7 +135,7 @@ func (a *API) soapHandler(c *contract) http.Handler {
 			writeFault(w, http.StatusInternalServerError, "Client", "SOAPAction "+clip([]byte(act))+" is not the action of this endpoint ("+c.action+")")
 			return
 		}
-		token, ok := bearer(r)
+		token, ok := rest.Bearer(r)
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="vakt"`)
 			writeFault(w, http.StatusUnauthorized, "Client", "an Authorization: Bearer token is required")
@@ -174,15 +174,6 @@ func (a *API) soapHandler(c *contract) http.Handler {
 		}
 		c.serve(a, w, r, d, &env)
 	})
-}
-
-func bearer(r *http.Request) (string, bool) {
-	h := r.Header.Get("Authorization")
-	const prefix = "Bearer "
-	if len(h) <= len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
-		return "", false
-	}
-	return strings.TrimSpace(h[len(prefix):]), true
 }
 
 // faultError is a request the envelope rules reject, with its SOAP fault code.
@@ -355,6 +346,22 @@ func writeResponse(w http.ResponseWriter, body []byte) {
 	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
 	w.WriteHeader(http.StatusOK)
 	w.Write(b.Bytes())
+}
+
+// writeElement writes <name>value</name>, value escaped; name carries its prefix.
+func writeElement(b *bytes.Buffer, name, value string) {
+	b.WriteString("<" + name + ">")
+	escapeText(b, value)
+	b.WriteString("</" + name + ">")
+}
+
+// writeResult2 writes the resultCode and, if any, resultText of a log:2 ResultType, with the
+// core namespace bound to prefix core.
+func writeResult2(b *bytes.Buffer, code, text string) {
+	writeElement(b, "core:resultCode", code)
+	if text != "" {
+		writeElement(b, "core:resultText", text)
+	}
 }
 
 // escapeText writes s as XML character data (never inside an attribute value).

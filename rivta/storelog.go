@@ -46,14 +46,8 @@ var storeLogV2 = &storeLogVersion{
 	dialect: dialectV2, responderNS: nsStoreLog2, logElement: "log",
 	respond: func(w http.ResponseWriter, code, text string) {
 		var b bytes.Buffer
-		b.WriteString(`<StoreLogResponse xmlns="` + nsStoreLog2 + `" xmlns:core="` + nsLog2 + `"><result><core:resultCode>`)
-		b.WriteString(code)
-		b.WriteString(`</core:resultCode>`)
-		if text != "" {
-			b.WriteString(`<core:resultText>`)
-			escapeText(&b, text)
-			b.WriteString(`</core:resultText>`)
-		}
+		b.WriteString(`<StoreLogResponse xmlns="` + nsStoreLog2 + `" xmlns:core="` + nsLog2 + `"><result>`)
+		writeResult2(&b, code, text)
 		b.WriteString(`</result></StoreLogResponse>`)
 		writeResponse(w, b.Bytes())
 	},
