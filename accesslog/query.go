@@ -150,3 +150,14 @@ type Page struct {
 	Entries []Stored
 	Next    Cursor // zero when there are no more entries
 }
+
+// CeilMicro returns t in Unix microseconds, rounded up. Stores keep startDate with microsecond
+// precision, so a query bound between two microseconds excludes the lower one: From and To
+// compare with stored values as CeilMicro(From) <= startDate < CeilMicro(To).
+func CeilMicro(t time.Time) int64 {
+	us := t.UnixMicro()
+	if t.Sub(time.UnixMicro(us)) > 0 {
+		us++
+	}
+	return us
+}

@@ -49,9 +49,11 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, schema, dir string) error 
 	if err != nil {
 		return err
 	}
-	// The migrations run in the schema: search_path is set on goose's connection pool.
+	// The migrations run in the schema: search_path is set on goose's connection pool, and
+	// goose's version table, unqualified, lands in it too. Tenant schemas hold '-', so the
+	// name is quoted.
 	cfg := pool.Config().ConnConfig.Copy()
-	cfg.RuntimeParams["search_path"] = schema
+	cfg.RuntimeParams["search_path"] = pgx.Identifier{schema}.Sanitize()
 	db := stdlib.OpenDB(*cfg)
 	defer db.Close()
 	locker, err := lock.NewPostgresSessionLocker()
@@ -59,7 +61,7 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, schema, dir string) error 
 		return err
 	}
 	p, err := goose.NewProvider(goose.DialectCustom, db, sub,
-		goose.WithStore(mustStore(schema+".goose_db_version")), goose.WithSessionLocker(locker))
+		goose.WithStore(mustStore("goose_db_version")), goose.WithSessionLocker(locker))
 	if err != nil {
 		return fmt.Errorf("postgres: migrations of %s: %w", schema, err)
 	}

@@ -159,10 +159,10 @@ type plan struct {
 func (s *Store) plan(q *accesslog.Query) plan {
 	p := plan{fromTS: minInt64, toTS: maxInt64}
 	if !q.From.IsZero() {
-		p.fromTS = ceilMicro(q.From)
+		p.fromTS = accesslog.CeilMicro(q.From)
 	}
 	if !q.To.IsZero() {
-		p.toTS = ceilMicro(q.To) - 1
+		p.toTS = accesslog.CeilMicro(q.To) - 1
 	}
 	lookup := func(id string, dst *int64) {
 		if id == "" {
@@ -554,14 +554,4 @@ func startDateOf(st *accesslog.Stored) (int64, error) {
 		return 0, vakt.Errorf(vakt.CodeInternal, "entry %d has an unreadable startDate", st.Seq)
 	}
 	return t.UnixMicro(), nil
-}
-
-// ceilMicro returns t in Unix microseconds, rounded up: startDates are stored with microsecond
-// precision, so a bound between two microseconds excludes the lower one.
-func ceilMicro(t time.Time) int64 {
-	us := t.UnixMicro()
-	if t.Sub(time.UnixMicro(us)) > 0 {
-		us++
-	}
-	return us
 }

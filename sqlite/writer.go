@@ -12,7 +12,6 @@ import (
 
 	"github.com/vakt/vakt"
 	"github.com/vakt/vakt/accesslog"
-	"github.com/vakt/vakt/ident"
 	"github.com/vakt/vakt/sqlite/internal/runindex"
 )
 
@@ -159,7 +158,7 @@ func (s *Store) commitGroup(group []*appendReq) {
 					r.res[i] = accesslog.AppendResult{Seq: rows[j].seq, Duplicate: true}
 					continue
 				}
-				r.err = conflict(i, id)
+				r.err = accesslog.ConflictError(i, id)
 				break
 			}
 			if stored := known[i]; stored != nil {
@@ -167,7 +166,7 @@ func (s *Store) commitGroup(group []*appendReq) {
 					r.res[i] = accesslog.AppendResult{Seq: stored.seq, Duplicate: true}
 					continue
 				}
-				r.err = conflict(i, id)
+				r.err = accesslog.ConflictError(i, id)
 				break
 			}
 			e := &p.Entry
@@ -251,38 +250,6 @@ func (s *Store) commitGroup(group []*appendReq) {
 	nv.tailIdx.mu.Unlock()
 	s.view.Store(nv)
 	s.viewMu.Unlock()
-}
-
-// conflict is the error for a logId stored with other content. The logId is named, unless it
-// contains something that parses as a personnummer or samordningsnummer (a producer bug that
-// must not leak into responses and logs).
-func conflict(index int, logID string) error {
-	name := fmt.Sprintf("%q", logID)
-	if containsPersonID(logID) {
-		name = "(a value that contains a personal identity number)"
-	}
-	return &vakt.Error{
-		Code:     vakt.CodeConflict,
-		Message:  "logId " + name + " is already stored with different content; nothing was stored",
-		Problems: []vakt.Problem{{Index: index, Field: "logId", Reason: "is already stored with different content"}},
-	}
-}
-
-// containsPersonID reports whether s holds a run of 10 or 12 digits, optionally with the
-// separator of the written forms, that is a valid personnummer or samordningsnummer.
-func containsPersonID(s string) bool {
-	now := time.Now()
-	for i := 0; i < len(s); i++ {
-		for _, n := range []int{10, 11, 12, 13} {
-			if i+n > len(s) {
-				break
-			}
-			if _, err := ident.ParsePersonID(s[i:i+n], now); err == nil {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // writeRows inserts the group's new entries, its dictionary values and the tree strips that grow
