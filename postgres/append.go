@@ -84,7 +84,9 @@ type newRow struct {
 // errNeedPartition asks commitGroup to create the partition of a month and try again.
 type errNeedPartition struct{ at time.Time }
 
-func (e errNeedPartition) Error() string { return "postgres: no partition for " + e.at.Format("2006-01") }
+func (e errNeedPartition) Error() string {
+	return "postgres: no partition for " + e.at.Format("2006-01")
+}
 
 // commitGroup commits a group and answers every request in it.
 func (s *Store) commitGroup(group []*appendReq) {

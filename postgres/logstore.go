@@ -189,8 +189,8 @@ type Store struct {
 	tree   *treeState
 	months map[string]bool // partitions known to exist, by name
 
-	cpMu   sync.Mutex                                 // serialises signing on this node
-	tiles  *tileCache
+	cpMu  sync.Mutex // serialises signing on this node
+	tiles *tileCache
 
 	commits     atomic.Int64
 	commitNanos atomic.Int64

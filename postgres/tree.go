@@ -222,7 +222,7 @@ func (s *Store) readNodes(ctx context.Context, q querier, ids []compact.NodeID) 
 		if uint64(len(b)) < end {
 			return nil, vakt.Errorf(vakt.CodeInternal, "the Merkle tree lacks node %d/%d", id.Level, id.Index)
 		}
-		out[i] = hashUp(b[first*merkle.HashSize:end])
+		out[i] = hashUp(b[first*merkle.HashSize : end])
 	}
 	return out, nil
 }
