@@ -137,6 +137,17 @@ func (s *Stores) store(ctx context.Context, tenantID string) (*Store, error) {
 	return st, nil
 }
 
+// Opened returns the stores this node has opened so far, by tenant id.
+func (s *Stores) Opened() map[string]*Store {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]*Store, len(s.open))
+	for id, st := range s.open {
+		out[id] = st
+	}
+	return out
+}
+
 // Close stops every open store and closes the connections.
 func (s *Stores) Close() error {
 	s.mu.Lock()

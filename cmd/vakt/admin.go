@@ -14,19 +14,20 @@ import (
 	"github.com/vakt/vakt/tenant"
 )
 
-// The tenant and token commands open the registry file directly. SQLite lets them do so while
-// a server runs on the same data directory, and the server reads the registry on every request,
-// so their changes take effect at once, without a restart.
+// The tenant and token commands open the registry directly: the data directory's file, or with
+// --postgres the database the nodes share. Both let them do so while servers run, and servers
+// notice every change before the next request, so changes take effect at once.
 
 func runTenantCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("tenant create", "tenant create ID --name NAME --care-provider HSAID [--care-provider HSAID ...] [flags]", stderr)
 	data := fs.String("data", "vakt-data", "data directory")
+	pg := postgresFlag(fs)
 	name := fs.String("name", "", "the tenant's name, e.g. \"Region Exempel\"")
 	var cps stringList
 	fs.Var(&cps, "care-provider", "HSA-id of a care provider (vårdgivare) whose entries the tenant holds; repeat for several")
 	reserve := fs.Bool("allow-reserve-ids", false, "accept reserve numbers (reservnummer) as person identifiers")
 	id, rest := splitID(args)
-	if err := parse(fs, rest); err != nil {
+	if err := parse(fs, rest, "postgres"); err != nil {
 		return err
 	}
 	if id == "" && fs.NArg() == 1 {
@@ -44,7 +45,7 @@ func runTenantCreate(ctx context.Context, args []string, stdout, stderr io.Write
 		}
 		t.CareProviders = append(t.CareProviders, h)
 	}
-	reg, err := openRegistry(ctx, *data)
+	reg, err := openRegistry(ctx, *data, postgresDSN(pg))
 	if err != nil {
 		return err
 	}
@@ -80,11 +81,12 @@ func describe(err error) error {
 func runTenantList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("tenant list", "tenant list [flags]", stderr)
 	data := fs.String("data", "vakt-data", "data directory")
+	pg := postgresFlag(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := parse(fs, args); err != nil {
+	if err := parse(fs, args, "postgres"); err != nil {
 		return err
 	}
-	reg, err := openRegistry(ctx, *data)
+	reg, err := openRegistry(ctx, *data, postgresDSN(pg))
 	if err != nil {
 		return err
 	}
@@ -120,17 +122,18 @@ func runTenantList(ctx context.Context, args []string, stdout, stderr io.Writer)
 func runTokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("token create", "token create --tenant ID --role writer|reader [flags]", stderr)
 	data := fs.String("data", "vakt-data", "data directory")
+	pg := postgresFlag(fs)
 	tenantID := fs.String("tenant", "", "tenant the token acts in")
 	role := fs.String("role", "", "writer (store entries) or reader (search and export)")
 	label := fs.String("label", "", "what the token is for, e.g. the system's name")
-	if err := parse(fs, args); err != nil {
+	if err := parse(fs, args, "postgres"); err != nil {
 		return err
 	}
 	r, err := vakt.ParseRole(*role)
 	if err != nil {
 		return err
 	}
-	reg, err := openRegistry(ctx, *data)
+	reg, err := openRegistry(ctx, *data, postgresDSN(pg))
 	if err != nil {
 		return err
 	}
@@ -151,11 +154,12 @@ func runTokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer
 func runTokenList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("token list", "token list [--tenant ID] [flags]", stderr)
 	data := fs.String("data", "vakt-data", "data directory")
+	pg := postgresFlag(fs)
 	tenantID := fs.String("tenant", "", "only this tenant's tokens")
-	if err := parse(fs, args); err != nil {
+	if err := parse(fs, args, "postgres"); err != nil {
 		return err
 	}
-	reg, err := openRegistry(ctx, *data)
+	reg, err := openRegistry(ctx, *data, postgresDSN(pg))
 	if err != nil {
 		return err
 	}
@@ -179,8 +183,9 @@ func runTokenList(ctx context.Context, args []string, stdout, stderr io.Writer) 
 func runTokenRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("token revoke", "token revoke ID [flags]", stderr)
 	data := fs.String("data", "vakt-data", "data directory")
+	pg := postgresFlag(fs)
 	id, rest := splitID(args)
-	if err := parse(fs, rest); err != nil {
+	if err := parse(fs, rest, "postgres"); err != nil {
 		return err
 	}
 	if id == "" && fs.NArg() == 1 {
@@ -189,7 +194,7 @@ func runTokenRevoke(ctx context.Context, args []string, stdout, stderr io.Writer
 	if id == "" {
 		return fmt.Errorf("token id missing")
 	}
-	reg, err := openRegistry(ctx, *data)
+	reg, err := openRegistry(ctx, *data, postgresDSN(pg))
 	if err != nil {
 		return err
 	}

@@ -98,7 +98,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // with its production defaults) on a free port, with one tenant. A separate process keeps the
 // load generator's memory and garbage collection out of the server's measurements.
 func startBenchServer(ctx context.Context, dataDir string, cp ident.HSAID, serveArgs ...string) (*bench.Server, error) {
-	reg, err := openRegistry(ctx, dataDir)
+	reg, err := openRegistry(ctx, dataDir, "")
 	if err != nil {
 		return nil, err
 	}

@@ -43,7 +43,13 @@ type serverProc struct {
 
 func startProc(t *testing.T, bin, data string) *serverProc {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--data", data, "--addr", "127.0.0.1:0", "--seal-entries", "700", "--log-format", "json")
+	return startProcArgs(t, bin, "--data", data, "--seal-entries", "700")
+}
+
+// startProcArgs starts `vakt serve` on a free port with further flags.
+func startProcArgs(t *testing.T, bin string, args ...string) *serverProc {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--log-format", "json"}, args...)...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -31,7 +31,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	reg, err := openRegistry(ctx, *data)
+	reg, err := openRegistry(ctx, *data, "")
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/vakt/vakt/postgres"
 	"github.com/vakt/vakt/sqlite"
 )
 
@@ -33,5 +34,21 @@ func (c storeCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descCommits, prometheus.CounterValue, float64(in.Commits), id)
 		ch <- prometheus.MustNewConstMetric(descCommitS, prometheus.CounterValue, in.CommitSeconds, id)
 		ch <- prometheus.MustNewConstMetric(descMerges, prometheus.CounterValue, float64(in.Merges), id)
+	}
+}
+
+// pgStoreCollector exports the work of the PostgreSQL tenant stores this node has open.
+type pgStoreCollector struct{ stores *postgres.Stores }
+
+func (c pgStoreCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- descCommits
+	ch <- descCommitS
+}
+
+func (c pgStoreCollector) Collect(ch chan<- prometheus.Metric) {
+	for id, st := range c.stores.Opened() {
+		in := st.Internals()
+		ch <- prometheus.MustNewConstMetric(descCommits, prometheus.CounterValue, float64(in.Commits), id)
+		ch <- prometheus.MustNewConstMetric(descCommitS, prometheus.CounterValue, in.CommitTotal.Seconds(), id)
 	}
 }

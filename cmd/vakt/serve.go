@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,15 +18,21 @@ import (
 
 	"github.com/vakt/vakt/accesslog"
 	"github.com/vakt/vakt/auth"
+	"github.com/vakt/vakt/postgres"
 	"github.com/vakt/vakt/rest"
 	"github.com/vakt/vakt/rivta"
 	"github.com/vakt/vakt/server"
 	"github.com/vakt/vakt/sqlite"
+	"github.com/vakt/vakt/tenant"
 )
 
 // ServeConfig is everything `vakt serve` needs, validated before anything starts.
 type ServeConfig struct {
-	DataDir      string
+	DataDir string
+	// Postgres, when set, is the connection string of the PostgreSQL database that holds the
+	// registry and every tenant's log instead of DataDir's SQLite files. DataDir then keeps
+	// only the instance name and signing secret, unless those are given explicitly.
+	Postgres     string
 	Addr         string
 	MaxBatch     int
 	MaxBodyBytes int64
@@ -74,21 +81,51 @@ func (c *ServeConfig) validate() error {
 // Main is a running vakt service; tests start it on ":0" with its data in a temporary directory.
 type Main struct {
 	Config   ServeConfig
-	Registry *sqlite.Registry
-	Stores   *sqlite.Stores
+	Registry registry
+	Stores   stores
 	Server   *server.Server
+}
+
+// registry is the tenant registry of either engine.
+type registry interface {
+	tenant.Directory
+	auth.CredentialStore
+	Close() error
+}
+
+// stores are the tenant logs of either engine.
+type stores interface {
+	accesslog.Stores
+	Close() error
 }
 
 // registryPath and tenantDir lay out a data directory.
 func registryPath(dataDir string) string { return filepath.Join(dataDir, "registry.db") }
 func tenantDir(dataDir string) string    { return filepath.Join(dataDir, "tenants") }
 
-// openRegistry opens the registry of a data directory, creating the directory if needed.
-func openRegistry(ctx context.Context, dataDir string) (*sqlite.Registry, error) {
+// openRegistry opens the registry: in the PostgreSQL database when pgDSN is set, otherwise
+// the registry file of a data directory, creating the directory if needed.
+func openRegistry(ctx context.Context, dataDir, pgDSN string) (registry, error) {
+	if pgDSN != "" {
+		return postgres.OpenRegistry(ctx, pgDSN)
+	}
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, err
 	}
 	return sqlite.OpenRegistry(ctx, registryPath(dataDir))
+}
+
+// postgresFlag adds --postgres to a command; postgresDSN reads it after parsing, falling back
+// on VAKT_POSTGRES_DSN.
+func postgresFlag(fs *flag.FlagSet) *string {
+	return fs.String("postgres", "", "PostgreSQL connection string: registry and logs in that database instead of the data directory (or VAKT_POSTGRES_DSN)")
+}
+
+func postgresDSN(flagValue *string) string {
+	if *flagValue != "" {
+		return *flagValue
+	}
+	return os.Getenv("VAKT_POSTGRES_DSN")
 }
 
 // Open opens storage and binds the listening socket.
@@ -99,7 +136,7 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	log := c.Logger
 	var err error
-	if m.Registry, err = openRegistry(ctx, c.DataDir); err != nil {
+	if m.Registry, err = openRegistry(ctx, c.DataDir, c.Postgres); err != nil {
 		return fmt.Errorf("open registry: %w", err)
 	}
 	signing, err := openSigning(c.DataDir, c.Instance, c.SigningKey)
@@ -109,19 +146,36 @@ func (m *Main) Open(ctx context.Context) error {
 	if c.NoMerkle {
 		log.Warn("tamper evidence is OFF (--no-merkle): no Merkle tree, no checkpoints, no proofs; for benchmarks only")
 	}
-	opts := sqlite.Options{CacheKiB: c.CacheMiB * 1024, SealEntries: c.SealEntries, Logger: log,
-		CheckpointInterval: c.CheckpointInterval, NoMerkle: c.NoMerkle}
-	if m.Stores, err = sqlite.NewStores(tenantDir(c.DataDir), opts, signing); err != nil {
-		return fmt.Errorf("open tenant stores: %w", err)
-	}
 	reg := prometheus.NewRegistry()
+	var ping func(context.Context) error
+	if c.Postgres != "" {
+		if c.NoMerkle {
+			return errors.New("--no-merkle is not available with --postgres")
+		}
+		pg, err := postgres.OpenStores(ctx, c.Postgres, postgres.Signing(signing),
+			postgres.LogOptions{CheckpointInterval: c.CheckpointInterval, Logger: log})
+		if err != nil {
+			return fmt.Errorf("open tenant stores: %w", err)
+		}
+		m.Stores, ping = pg, pg.Ping
+		reg.MustRegister(pgStoreCollector{pg})
+	} else {
+		opts := sqlite.Options{CacheKiB: c.CacheMiB * 1024, SealEntries: c.SealEntries, Logger: log,
+			CheckpointInterval: c.CheckpointInterval, NoMerkle: c.NoMerkle}
+		sq, err := sqlite.NewStores(tenantDir(c.DataDir), opts, signing)
+		if err != nil {
+			return fmt.Errorf("open tenant stores: %w", err)
+		}
+		m.Stores = sq
+		reg.MustRegister(storeCollector{sq})
+	}
 	appended := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "vakt_log_entries_appended_total", Help: "Log entries stored, by tenant.",
 	}, []string{"tenant"})
 	dups := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "vakt_log_entries_duplicate_total", Help: "Log entries re-sent identically (idempotent), by tenant.",
 	}, []string{"tenant"})
-	reg.MustRegister(appended, dups, storeCollector{m.Stores})
+	reg.MustRegister(appended, dups)
 	svc := &accesslog.Service{Stores: m.Stores, Tenants: m.Registry, MaxBatch: c.MaxBatch}
 	api := &rest.API{
 		Service: svc, Auth: &auth.Authenticator{Store: m.Registry}, Logger: log, MaxBodyBytes: c.MaxBodyBytes,
@@ -137,8 +191,13 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Server = &server.Server{
 		API: api, Surfaces: []interface{ Register(*http.ServeMux) }{soap}, Registry: reg, Logger: log, Version: version,
 		Ready: func(ctx context.Context) error {
-			_, err := m.Registry.Tenants(ctx)
-			return err
+			if _, err := m.Registry.Tenants(ctx); err != nil {
+				return err
+			}
+			if ping != nil {
+				return ping(ctx)
+			}
+			return nil
 		},
 	}
 	if err := m.Server.Listen(c.Addr); err != nil {
@@ -167,7 +226,8 @@ func (m *Main) Close() error {
 func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := newFlags("serve", "serve [flags]", stderr)
 	var c ServeConfig
-	fs.StringVar(&c.DataDir, "data", "vakt-data", "data directory (registry and one SQLite file per tenant)")
+	fs.StringVar(&c.DataDir, "data", "vakt-data", "data directory (registry and one SQLite file per tenant; with --postgres only the signing files)")
+	pg := postgresFlag(fs)
 	fs.StringVar(&c.Addr, "addr", "localhost:8080", "listen address HOST:PORT")
 	fs.IntVar(&c.MaxBatch, "max-batch", accesslog.DefaultMaxBatch, "most entries per ingest request")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body", rest.DefaultMaxBodyBytes, "largest ingest request body in bytes")
@@ -183,9 +243,10 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	logFormat := fs.String("log-format", "auto", "log format: auto (text on a terminal, else json), json or text")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	cpuprofile := fs.String("cpuprofile", "", "debugging: write a CPU profile of the whole run to this file")
-	if err := parse(fs, args, "signing-key"); err != nil {
+	if err := parse(fs, args, "signing-key", "postgres"); err != nil {
 		return err
 	}
+	c.Postgres = postgresDSN(pg)
 	log, err := newLogger(stderr, *logFormat, *logLevel)
 	if err != nil {
 		return err
@@ -215,7 +276,11 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	abs, _ := filepath.Abs(c.DataDir)
-	log.Info("vakt is serving", "version", version, "url", "http://"+m.Server.Addr()+"/", "data", abs)
+	storage := "sqlite:" + abs
+	if c.Postgres != "" {
+		storage = "postgres" // the connection string may hold a password
+	}
+	log.Info("vakt is serving", "version", version, "url", "http://"+m.Server.Addr()+"/", "storage", storage)
 	runErr := m.Run(ctx)
 	log.Info("shutting down")
 	return errors.Join(runErr, m.Close())
