@@ -283,7 +283,6 @@ func freshDir(base, name string) (string, error) {
 }
 
 func ingestHTTP(ctx context.Context, cfg IngestConfig, sf surface, cp ident.HSAID, serveArgs ...string) (float64, int64, latencies, error) {
-	bodies := sf.bodies
 	total := 0
 	for _, n := range sf.entries {
 		total += n
@@ -300,55 +299,10 @@ func ingestHTTP(ctx context.Context, cfg IngestConfig, sf surface, cp ident.HSAI
 	if err != nil {
 		return 0, 0, nil, err
 	}
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: cfg.Concurrency, DisableCompression: true}}
-	var next atomic.Int64
-	var mu sync.Mutex
-	var lat latencies
-	var firstErr error
-	var wg sync.WaitGroup
-	start := time.Now()
-	for range cfg.Concurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(bodies) {
-					return
-				}
-				t := time.Now()
-				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+sf.path, bytes.NewReader(bodies[i]))
-				req.Header.Set("Content-Type", sf.contentType)
-				if sf.action != "" {
-					req.Header.Set("SOAPAction", sf.action)
-				}
-				req.Header.Set("Authorization", "Bearer "+srv.WriterToken)
-				resp, err := client.Do(req)
-				if err == nil {
-					b, _ := io.ReadAll(resp.Body)
-					resp.Body.Close()
-					if !sf.ok(resp.StatusCode, b, sf.entries[i]) {
-						err = fmt.Errorf("batch %d: status %d: %.500s", i, resp.StatusCode, b)
-					}
-				}
-				d := time.Since(t)
-				mu.Lock()
-				lat = append(lat, d)
-				if err != nil && firstErr == nil {
-					firstErr = err
-				}
-				mu.Unlock()
-				if err != nil {
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	if firstErr != nil {
+	elapsed, lat, err := drive(ctx, cfg.Concurrency, sf, []string{srv.URL}, srv.WriterToken)
+	if err != nil {
 		srv.Stop()
-		return 0, 0, nil, firstErr
+		return 0, 0, nil, err
 	}
 	if err := srv.Stop(); err != nil {
 		return 0, 0, nil, err
@@ -475,4 +429,56 @@ func readBodies(path string, batch int) (bodies [][]byte, n, avg int, err error)
 		bodies = append(bodies, b.Bytes())
 	}
 	return bodies, len(lines), total / max(len(lines), 1), nil
+}
+
+// drive sends every body of sf with concurrency requests in flight, spread over the servers at
+// urls in turn, and returns the time it took and each request's latency.
+func drive(ctx context.Context, concurrency int, sf surface, urls []string, token string) (time.Duration, latencies, error) {
+	bodies := sf.bodies
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: concurrency, DisableCompression: true}}
+	var next atomic.Int64
+	var mu sync.Mutex
+	var lat latencies
+	var firstErr error
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(bodies) {
+					return
+				}
+				t := time.Now()
+				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, urls[i%len(urls)]+sf.path, bytes.NewReader(bodies[i]))
+				req.Header.Set("Content-Type", sf.contentType)
+				if sf.action != "" {
+					req.Header.Set("SOAPAction", sf.action)
+				}
+				req.Header.Set("Authorization", "Bearer "+token)
+				resp, err := client.Do(req)
+				if err == nil {
+					b, _ := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					if !sf.ok(resp.StatusCode, b, sf.entries[i]) {
+						err = fmt.Errorf("batch %d: status %d: %.500s", i, resp.StatusCode, b)
+					}
+				}
+				d := time.Since(t)
+				mu.Lock()
+				lat = append(lat, d)
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
+				if err != nil {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return time.Since(start), lat, firstErr
 }

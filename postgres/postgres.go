@@ -1,9 +1,8 @@
 // Package postgres is vakt's PostgreSQL engine: the same service on a database server that
-// several stateless `vakt serve` nodes share. Migrations are embedded and applied on start,
-// under an advisory lock so that nodes starting together do not race; each part of the
-// database keeps its own version table.
-//
-// So far the package holds the tenant registry; the log store follows.
+// several stateless `vakt serve` nodes share. Registry holds tenants and tokens (schema vakt);
+// Stores holds each tenant's log in a schema of its own (see docs/ARCHITECTURE.md). Migrations
+// are embedded and applied on start, under an advisory lock so that nodes starting together do
+// not race; each schema keeps its own version table.
 package postgres
 
 import (

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -31,6 +32,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	seed := fs.Uint64("seed", 1, "synthetic data seed")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile to this file (ingest: of the server during the HTTP run; query: of the benchmark process)")
 	var icfg bench.IngestConfig
+	var pgDSN string
 	var qcfg bench.QueryConfig
 	switch kind {
 	case "ingest":
@@ -42,6 +44,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fs.IntVar(&icfg.Rounds, "rounds", 3, "HTTP runs (each with tamper evidence on and, with --merkle-off, off); the medians count")
 		fs.IntVar(&icfg.SOAP, "soap", 0, "also measure RIV-TA StoreLog 2 over SOAP with this many entries per call (e.g. 100)")
 		fs.StringVar(&icfg.File, "file", "", "NDJSON entries to ingest instead of synthetic ones")
+		fs.StringVar(&pgDSN, "postgres", "", "measure ingest into this PostgreSQL database instead (1 and 2 nodes beside a bare COPY); the benchmark drops and recreates the schemas of tenants bench and bench-copy-*")
 	case "query":
 		fs.IntVar(&qcfg.Entries, "entries", 10_000_000, "entries in the dataset (built once in --dir and reused)")
 		fs.IntVar(&qcfg.Days, "days", 5*365, "days the dataset spans")
@@ -79,7 +82,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	switch kind {
 	case "ingest":
 		icfg.Seed, icfg.Dir, icfg.Start, icfg.Log = *seed, *dir, start, stderr
-		rep, err = bench.Ingest(ctx, icfg)
+		if pgDSN != "" {
+			rep, err = bench.PGIngest(ctx, bench.PGIngestConfig{IngestConfig: icfg, DSN: pgDSN, Nodes: []int{1, 2}})
+		} else {
+			rep, err = bench.Ingest(ctx, icfg)
+		}
 	case "query":
 		qcfg.Seed, qcfg.Dir, qcfg.Start, qcfg.Log = *seed, *dir, start, stderr
 		qcfg.Signing = func(dataDir string) (sqlite.Signing, error) { return openSigning(dataDir, "", "") }
@@ -98,7 +105,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // with its production defaults) on a free port, with one tenant. A separate process keeps the
 // load generator's memory and garbage collection out of the server's measurements.
 func startBenchServer(ctx context.Context, dataDir string, cp ident.HSAID, serveArgs ...string) (*bench.Server, error) {
-	reg, err := openRegistry(ctx, dataDir, "")
+	pg := ""
+	if i := slices.Index(serveArgs, "--postgres"); i >= 0 && i+1 < len(serveArgs) {
+		pg = serveArgs[i+1]
+	}
+	reg, err := openRegistry(ctx, dataDir, pg)
 	if err != nil {
 		return nil, err
 	}
