@@ -35,7 +35,9 @@ type FollowUpQuery struct {
 // Validate checks q's own fields.
 func (q *FollowUpQuery) Validate() error {
 	var probs []vakt.Problem
-	add := func(field, reason string) { probs = append(probs, vakt.Problem{Index: -1, Field: field, Reason: reason}) }
+	add := func(field, reason string) {
+		probs = append(probs, vakt.Problem{Index: -1, Field: field, Reason: reason})
+	}
 	if q.Patient.IsZero() == (q.Staff == "") {
 		add("subject", "must name either a patient or a staff member")
 	}
