@@ -1,0 +1,88 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestMessages: every text exists in both languages, and every key the templates and handlers
+// use exists.
+func TestMessages(t *testing.T) {
+	for key := range messages["sv"] {
+		if _, ok := messages["en"][key]; !ok {
+			t.Errorf("%q has no English text", key)
+		}
+	}
+	for key := range messages["en"] {
+		if _, ok := messages["sv"][key]; !ok {
+			t.Errorf("%q has no Swedish text", key)
+		}
+	}
+	used := regexp.MustCompile(`(?:\.L\.T|L\.T\(|problem\(|failKey\([^"\n]*|Problem = )\s*"([a-z][a-z0-9._]+)"`)
+	for _, dir := range []string{"templates", "."} {
+		files, _ := os.ReadDir(dir)
+		for _, f := range files {
+			if f.IsDir() || strings.HasSuffix(f.Name(), "_test.go") {
+				continue
+			}
+			b, _ := os.ReadFile(dir + "/" + f.Name())
+			for _, m := range used.FindAllStringSubmatch(string(b), -1) {
+				if _, ok := messages["sv"][m[1]]; !ok {
+					t.Errorf("%s uses the unknown text %q", f.Name(), m[1])
+				}
+			}
+		}
+	}
+	if localeOf("fi").Lang != "sv" || localeOf("en").T("no.such.key") != "no.such.key" {
+		t.Fatal("fallbacks are wrong")
+	}
+}
+
+func TestPreferredLang(t *testing.T) {
+	for header, want := range map[string]string{
+		"":                           "sv",
+		"en-GB,en;q=0.9,sv;q=0.8":    "en",
+		"sv-SE,sv;q=0.9,en;q=0.8":    "sv",
+		"de-DE,de;q=0.9":             "sv",
+		"fr;q=0.9, en-US;q=0.5":      "en",
+		"nb-NO,sv;q=0.9,en-US;q=0.8": "sv",
+	} {
+		r := &http.Request{Header: http.Header{"Accept-Language": {header}}}
+		if got := preferredLang(r); got != want {
+			t.Errorf("%q: %s, want %s", header, got, want)
+		}
+	}
+}
+
+// FuzzLocalPath: whatever the language switch is told to return to, it redirects to a path on
+// this site, never to another host.
+func FuzzLocalPath(f *testing.F) {
+	for _, s := range []string{"/", "/logguppfoljning/invanare", "//evil.example", "/\\evil.example", "https://evil.example/", "/a\r\nLocation: x", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p := localPath(s)
+		if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.ContainsAny(p, "\r\n") {
+			t.Fatalf("%q → %q", s, p)
+		}
+		base, _ := url.Parse("http://vakt.example/x")
+		if u, err := base.Parse(p); err == nil && u.Host != "vakt.example" {
+			t.Fatalf("%q → %q leaves the site for %q", s, p, u.Host)
+		}
+	})
+}
+
+// FuzzPreferredLang: any Accept-Language header gives Swedish or English.
+func FuzzPreferredLang(f *testing.F) {
+	f.Add("en-GB,en;q=0.9")
+	f.Add(";;,,sv")
+	f.Fuzz(func(t *testing.T, h string) {
+		if l := preferredLang(&http.Request{Header: http.Header{"Accept-Language": {h}}}); l != "sv" && l != "en" {
+			t.Fatalf("%q → %q", h, l)
+		}
+	})
+}
