@@ -1,7 +1,6 @@
 package web
 
 import (
-	"net/http"
 	"net/url"
 	"os"
 	"regexp"
@@ -42,22 +41,6 @@ func TestMessages(t *testing.T) {
 	}
 }
 
-func TestPreferredLang(t *testing.T) {
-	for header, want := range map[string]string{
-		"":                           "sv",
-		"en-GB,en;q=0.9,sv;q=0.8":    "en",
-		"sv-SE,sv;q=0.9,en;q=0.8":    "sv",
-		"de-DE,de;q=0.9":             "sv",
-		"fr;q=0.9, en-US;q=0.5":      "en",
-		"nb-NO,sv;q=0.9,en-US;q=0.8": "sv",
-	} {
-		r := &http.Request{Header: http.Header{"Accept-Language": {header}}}
-		if got := preferredLang(r); got != want {
-			t.Errorf("%q: %s, want %s", header, got, want)
-		}
-	}
-}
-
 // FuzzLocalPath: whatever the language switch is told to return to, it redirects to a path on
 // this site, never to another host.
 func FuzzLocalPath(f *testing.F) {
@@ -72,17 +55,6 @@ func FuzzLocalPath(f *testing.F) {
 		base, _ := url.Parse("http://vakt.example/x")
 		if u, err := base.Parse(p); err == nil && u.Host != "vakt.example" {
 			t.Fatalf("%q → %q leaves the site for %q", s, p, u.Host)
-		}
-	})
-}
-
-// FuzzPreferredLang: any Accept-Language header gives Swedish or English.
-func FuzzPreferredLang(f *testing.F) {
-	f.Add("en-GB,en;q=0.9")
-	f.Add(";;,,sv")
-	f.Fuzz(func(t *testing.T, h string) {
-		if l := preferredLang(&http.Request{Header: http.Header{"Accept-Language": {h}}}); l != "sv" && l != "en" {
-			t.Fatalf("%q → %q", h, l)
 		}
 	})
 }

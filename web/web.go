@@ -192,23 +192,9 @@ func (ui *UI) session(r *http.Request) (*call, bool) {
 	id := cookieValue(r)
 	sess := ui.Sessions.get(id)
 	if sess == nil {
-		return &call{L: localeOf(preferredLang(r))}, false
+		return &call{L: localeOf("sv")}, false
 	}
 	return &call{id: id, sess: sess, L: localeOf(sess.lang)}, true
-}
-
-// preferredLang picks Swedish unless the browser asks for English before Swedish.
-func preferredLang(r *http.Request) string {
-	for _, part := range strings.Split(r.Header.Get("Accept-Language"), ",") {
-		tag := strings.ToLower(strings.TrimSpace(strings.SplitN(part, ";", 2)[0]))
-		switch {
-		case strings.HasPrefix(tag, "sv"):
-			return "sv"
-		case strings.HasPrefix(tag, "en"):
-			return "en"
-		}
-	}
-	return "sv"
 }
 
 // setCookie hands the browser its session id: HttpOnly (no script can read it), SameSite=Strict
