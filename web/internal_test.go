@@ -58,3 +58,20 @@ func FuzzLocalPath(f *testing.F) {
 		}
 	})
 }
+
+// TestSessionBound: anonymous sessions cannot fill the store, and never push out a person who is
+// logged in.
+func TestSessionBound(t *testing.T) {
+	s := &Sessions{Max: 3}
+	id, _ := s.create("sv")
+	person, _ := s.rotate(id, "anna")
+	for range 10 {
+		s.create("sv")
+	}
+	if s.Len() > 3 {
+		t.Fatalf("%d sessions held, want at most 3", s.Len())
+	}
+	if sess := s.get(person); sess == nil || sess.username != "anna" {
+		t.Fatal("a logged-in person was pushed out by anonymous sessions")
+	}
+}

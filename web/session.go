@@ -15,6 +15,8 @@ const (
 	DefaultIdleTimeout = 30 * time.Minute
 	MaxSessionAge      = 12 * time.Hour
 	maxSearches        = 5 // kept per session; older ones are dropped
+	// DefaultMaxSessions is far above the people of any care provider logged in at once.
+	DefaultMaxSessions = 100_000
 )
 
 // session is one browser's state on the server. The browser holds only a random id; the store
@@ -33,6 +35,10 @@ type session struct {
 type Sessions struct {
 	Idle time.Duration    // DefaultIdleTimeout when zero
 	Now  func() time.Time // time.Now when nil; tests move it forward
+	// Max bounds the sessions held (DefaultMaxSessions when zero). Every visit to the login page
+	// makes an anonymous session, so without a bound anyone could fill the memory; when full,
+	// anonymous sessions give way first, and people who are logged in are never pushed out.
+	Max int
 
 	mu sync.Mutex
 	m  map[[32]byte]*session
@@ -69,6 +75,18 @@ func (s *Sessions) create(lang string) (string, *session) {
 		s.m = map[[32]byte]*session{}
 	}
 	s.sweep(now)
+	max := s.Max
+	if max <= 0 {
+		max = DefaultMaxSessions
+	}
+	for k, old := range s.m {
+		if len(s.m) < max {
+			break
+		}
+		if old.username == "" {
+			delete(s.m, k)
+		}
+	}
 	s.m[sha256.Sum256([]byte(id))] = sess
 	return id, sess
 }
