@@ -118,11 +118,37 @@ func ErrorProblems(err error) []Problem {
 // spelling used in configuration and the API.
 type Role string
 
-// Roles of system credentials. People's roles arrive with the reviewer UI.
+// Roles of system credentials.
 const (
 	RoleWriter Role = "writer" // may store log entries
 	RoleReader Role = "reader" // may search and export log entries
 )
+
+// Roles of people, per tenant and optionally limited to care units. The names are the Swedish
+// ones care providers use in their routines for log follow-up (HSLF-FS 2016:40 4 kap.); what each
+// may do is decided in one table, account.Allowed, and documented in docs/UI.md.
+const (
+	RoleReviewer        Role = "granskare"                // follows up accesses (logguppföljning)
+	RoleManager         Role = "chef"                     // verksamhetschef: follows up their units' accesses
+	RoleLogAdmin        Role = "loggadministrator"        // takes out and exports logs for the care provider
+	RoleLocalAdmin      Role = "lokal_administrator"      // administers people's accounts locally
+	RolePermissionAdmin Role = "behorighetsadministrator" // reviews who holds which role
+)
+
+// PersonRoles returns the roles a person's account may hold, in the order the UI lists them.
+func PersonRoles() []Role {
+	return []Role{RoleReviewer, RoleManager, RoleLogAdmin, RoleLocalAdmin, RolePermissionAdmin}
+}
+
+// ParsePersonRole returns the person role named by s.
+func ParsePersonRole(s string) (Role, error) {
+	for _, r := range PersonRoles() {
+		if string(r) == s {
+			return r, nil
+		}
+	}
+	return "", Errorf(CodeInvalid, "unknown role %q (want granskare, chef, loggadministrator, lokal_administrator or behorighetsadministrator)", s)
+}
 
 // ParseRole returns the Role named by s.
 func ParseRole(s string) (Role, error) {
@@ -150,6 +176,30 @@ type Principal struct {
 	ID       string // credential id for systems, HSA-id or user name for persons
 	TenantID string
 	Roles    []Role
+
+	// Persons only: who they are, so that their reads of the log can themselves be logged
+	// under their own name (PDL 4 kap. 3 §), and the care units they are limited to.
+	Name      string
+	HSAID     string   // the person's HSA-id: user.userId of the entries about their reads
+	Title     string   // optional
+	CareUnits []string // HSA-ids of the care units the person is limited to; empty: the whole tenant
+}
+
+// Limited reports whether p sees only the entries of some care units.
+func (p *Principal) Limited() bool { return p != nil && len(p.CareUnits) > 0 }
+
+// InUnits reports whether unit is one of the care units p may see: any unit when p is not
+// limited to some.
+func (p *Principal) InUnits(unit string) bool {
+	if !p.Limited() {
+		return p != nil
+	}
+	for _, u := range p.CareUnits {
+		if u == unit {
+			return true
+		}
+	}
+	return false
 }
 
 // Has reports whether p holds role r.

@@ -27,6 +27,8 @@ usage: vakt <command> [flags]
   token create     create a bearer token for a system (prints it once)
   token list       list tokens
   token revoke     revoke a token
+  user create      create a person's account for the web tool (password from stdin or generated)
+  user list        list people's accounts
   export           write a tenant's whole log as a verifiable bundle
   verify           check a log against its signed checkpoints (bundle, data or live)
   gen              write realistic synthetic log entries as NDJSON
@@ -87,6 +89,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return runTokenRevoke(ctx, r, stdout, stderr)
 		}
 		return fmt.Errorf("usage: vakt token create|list|revoke")
+	case "user":
+		switch s, r := sub(); s {
+		case "create":
+			return runUserCreate(ctx, r, stdin, stdout, stderr)
+		case "list":
+			return runUserList(ctx, r, stdout, stderr)
+		}
+		return fmt.Errorf("usage: vakt user create|list")
 	case "export":
 		return runExport(ctx, rest, stdout, stderr)
 	case "verify":

@@ -17,13 +17,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vakt/vakt/accesslog"
+	"github.com/vakt/vakt/account"
 	"github.com/vakt/vakt/auth"
+	"github.com/vakt/vakt/ident"
 	"github.com/vakt/vakt/postgres"
 	"github.com/vakt/vakt/rest"
 	"github.com/vakt/vakt/rivta"
 	"github.com/vakt/vakt/server"
 	"github.com/vakt/vakt/sqlite"
 	"github.com/vakt/vakt/tenant"
+	"github.com/vakt/vakt/web"
 )
 
 // ServeConfig is everything `vakt serve` needs, validated before anything starts.
@@ -50,7 +53,16 @@ type ServeConfig struct {
 	// a call waits before its query goes on as a report.
 	MaxQueryResult int
 	ReportWait     time.Duration
-	Logger         *slog.Logger
+	// FirstStart creates a first tenant (owning FirstCareProvider) and an administrator with a
+	// one-time password when the registry is empty. Demo loads DemoEntries synthetic accesses
+	// into the first tenant when its log is empty.
+	FirstStart        bool
+	FirstCareProvider string
+	Demo              bool
+	DemoEntries       int
+	// IdleTimeout ends a person's web session after this long without a request.
+	IdleTimeout time.Duration
+	Logger      *slog.Logger
 }
 
 func (c *ServeConfig) validate() error {
@@ -75,6 +87,17 @@ func (c *ServeConfig) validate() error {
 	if c.SealEntries < 0 || c.SealEntries > 10_000_000 {
 		return errors.New("--seal-entries must be between 1 and 10000000 (0 for the default)")
 	}
+	if c.FirstStart {
+		if _, err := ident.ParseHSAID(c.FirstCareProvider); err != nil {
+			return fmt.Errorf("--first-care-provider: %w", err)
+		}
+	}
+	if c.Demo && (c.DemoEntries < 1 || c.DemoEntries > 10_000_000) {
+		return errors.New("--demo-entries must be between 1 and 10000000")
+	}
+	if c.IdleTimeout < 0 || c.IdleTimeout > 24*time.Hour {
+		return errors.New("--idle-timeout must be between 1s and 24h (0 for the default)")
+	}
 	return nil
 }
 
@@ -84,12 +107,17 @@ type Main struct {
 	Registry registry
 	Stores   stores
 	Server   *server.Server
+	Web      *web.UI
+
+	first *firstLogin   // set when this start created the first tenant and administrator
+	demo  *demoExamples // set when this start loaded demo data
 }
 
 // registry is the tenant registry of either engine.
 type registry interface {
 	tenant.Directory
 	auth.CredentialStore
+	account.Store
 	Close() error
 }
 
@@ -169,6 +197,23 @@ func (m *Main) Open(ctx context.Context) error {
 		m.Stores = sq
 		reg.MustRegister(storeCollector{sq})
 	}
+	if c.FirstStart {
+		if m.first, err = firstStart(ctx, m.Registry, ident.HSAID(c.FirstCareProvider)); err != nil {
+			return err
+		}
+	}
+	if c.Demo {
+		ts, err := m.Registry.Tenants(ctx)
+		if err != nil {
+			return err
+		}
+		if len(ts) == 0 {
+			return errors.New("--demo needs a tenant to load its data into; leave --first-start on or create one")
+		}
+		if m.demo, err = loadDemo(ctx, m.Stores, ts[0], c.DemoEntries); err != nil {
+			return fmt.Errorf("load demo data: %w", err)
+		}
+	}
 	appended := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "vakt_log_entries_appended_total", Help: "Log entries stored, by tenant.",
 	}, []string{"tenant"})
@@ -188,8 +233,13 @@ func (m *Main) Open(ctx context.Context) error {
 		Service: svc, Auth: api.Auth, Logger: log, MaxBodyBytes: c.MaxBodyBytes, OnAppend: api.OnAppend,
 		MaxQueryResult: c.MaxQueryResult, ReportWait: c.ReportWait,
 	}
+	m.Web, err = web.New(web.UI{Service: svc, Accounts: m.Registry, Auth: &account.Authenticator{Store: m.Registry},
+		Sessions: &web.Sessions{Idle: c.IdleTimeout}, Logger: log})
+	if err != nil {
+		return err
+	}
 	m.Server = &server.Server{
-		API: api, Surfaces: []interface{ Register(*http.ServeMux) }{soap}, Registry: reg, Logger: log, Version: version,
+		API: api, Surfaces: []interface{ Register(*http.ServeMux) }{soap, m.Web}, Registry: reg, Logger: log, Version: version,
 		Ready: func(ctx context.Context) error {
 			if _, err := m.Registry.Tenants(ctx); err != nil {
 				return err
@@ -240,6 +290,11 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.BoolVar(&c.NoMerkle, "no-merkle", false, "benchmarks only: turn tamper evidence off")
 	fs.IntVar(&c.MaxQueryResult, "soap-max-result", rivta.DefaultMaxQueryResult, "RIV-TA queries: most entries in one answer (beyond: MAX_QUERY_RESULT_EXCEEDED)")
 	fs.DurationVar(&c.ReportWait, "soap-report-wait", rivta.DefaultReportWait, "RIV-TA queries: how long a call waits before its query goes on as a report (REPORT_IN_PROCESS)")
+	fs.BoolVar(&c.FirstStart, "first-start", true, "on an empty data directory, create a first tenant and an administrator and print a one-time password")
+	fs.StringVar(&c.FirstCareProvider, "first-care-provider", "SE2321000016-0001", "HSA-id of the care provider (vårdgivare) of the first tenant")
+	fs.BoolVar(&c.Demo, "demo", false, "load a synthetic month of accesses into the first tenant if its log is empty, to try the web tool")
+	fs.IntVar(&c.DemoEntries, "demo-entries", 60000, "how many synthetic accesses --demo loads")
+	fs.DurationVar(&c.IdleTimeout, "idle-timeout", web.DefaultIdleTimeout, "web sessions end after this long without a request")
 	logFormat := fs.String("log-format", "auto", "log format: auto (text on a terminal, else json), json or text")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	cpuprofile := fs.String("cpuprofile", "", "debugging: write a CPU profile of the whole run to this file")
@@ -280,7 +335,14 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if c.Postgres != "" {
 		storage = "postgres" // the connection string may hold a password
 	}
-	log.Info("vakt is serving", "version", version, "url", "http://"+m.Server.Addr()+"/", "storage", storage)
+	url := "http://" + m.Server.Addr() + "/"
+	log.Info("vakt is serving", "version", version, "url", url, "storage", storage)
+	if m.first != nil {
+		printFirstLogin(stderr, url, m.first)
+	}
+	if m.demo != nil {
+		printDemo(stderr, m.demo)
+	}
 	runErr := m.Run(ctx)
 	log.Info("shutting down")
 	return errors.Join(runErr, m.Close())

@@ -1,5 +1,6 @@
 // Package registrytest is the conformance suite of tenant registries: every driver's Registry
-// (tenants with their care providers, and system credentials) must pass it unchanged.
+// (tenants with their care providers, system credentials and people's accounts) must pass it
+// unchanged.
 package registrytest
 
 import (
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vakt/vakt"
+	"github.com/vakt/vakt/account"
 	"github.com/vakt/vakt/auth"
 	"github.com/vakt/vakt/ident"
 	"github.com/vakt/vakt/tenant"
@@ -18,6 +20,7 @@ import (
 type Registry interface {
 	tenant.Directory
 	auth.CredentialStore
+	account.Store
 }
 
 // Harness opens registries for the suite. New starts an empty registry for one test and returns
@@ -33,6 +36,8 @@ func Run(t *testing.T, h Harness) {
 	t.Run("Tenants", func(t *testing.T) { testTenants(t, h.New(t)()) })
 	t.Run("Credentials", func(t *testing.T) { testCredentials(t, h.New(t)()) })
 	t.Run("OtherHandles", func(t *testing.T) { testOtherHandles(t, h.New(t)) })
+	t.Run("Accounts", func(t *testing.T) { testAccounts(t, h.New(t)()) })
+	t.Run("AccountsOtherHandles", func(t *testing.T) { testAccountsOtherHandles(t, h.New(t)) })
 }
 
 func code(t *testing.T, err error, want vakt.Code, what string) {
@@ -157,5 +162,95 @@ func testOtherHandles(t *testing.T, open func() Registry) {
 	}
 	if all, err := server.Tenants(ctx); err != nil || len(all) != 2 {
 		t.Fatalf("the other handle's tenant is missing: %v %v", all, err)
+	}
+}
+
+func testAccounts(t *testing.T, r Registry) {
+	ctx := context.Background()
+	for _, id := range []string{"t1", "t2"} {
+		if err := r.CreateTenant(ctx, tenant.Tenant{ID: id, Name: id, CareProviders: []ident.HSAID{ident.HSAID("SE2321000016-" + id)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	created := time.Date(2026, 5, 6, 7, 8, 9, 10000, time.UTC)
+	anna := account.User{Username: "anna", TenantID: "t1", Name: "Anna Andersson", HSAID: "SE2321000016-1234", Title: "Verksamhetschef",
+		Roles: []vakt.Role{vakt.RoleManager, vakt.RoleReviewer}, CareUnits: []ident.HSAID{"SE2321000016-UB", "SE2321000016-UA"},
+		MustChange: true, CreatedAt: created}
+	if err := r.CreateUser(ctx, anna, "$argon2id$hash-1"); err != nil {
+		t.Fatal(err)
+	}
+	bo := account.User{Username: "bo", TenantID: "t2", HSAID: "SE2321000016-5678", Roles: []vakt.Role{vakt.RoleLogAdmin}}
+	if err := r.CreateUser(ctx, bo, "$argon2id$hash-2"); err != nil {
+		t.Fatal(err)
+	}
+	got, hash, err := r.UserByName(ctx, "anna")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hash != "$argon2id$hash-1" || got.Username != anna.Username || got.TenantID != "t1" || got.Name != anna.Name || got.HSAID != anna.HSAID ||
+		got.Title != anna.Title || !slices.Equal(got.Roles, anna.Roles) || !slices.Equal(got.CareUnits, anna.CareUnits) ||
+		!got.MustChange || !got.CreatedAt.Equal(created) {
+		t.Fatalf("got %+v (hash %q), want %+v (roles and units in the order given)", got, hash, anna)
+	}
+	if got, _, err := r.UserByName(ctx, "bo"); err != nil || len(got.CareUnits) != 0 || got.MustChange || got.CreatedAt.IsZero() {
+		t.Fatalf("bo: %+v %v, want no care units, no forced change and a creation time", got, err)
+	}
+	_, _, err = r.UserByName(ctx, "nobody")
+	code(t, err, vakt.CodeNotFound, "unknown account")
+	code(t, r.CreateUser(ctx, account.User{Username: "anna", TenantID: "t2", HSAID: "SE2321000016-9", Roles: []vakt.Role{vakt.RoleReviewer}}, "h"),
+		vakt.CodeConflict, "username taken in another tenant")
+	code(t, r.CreateUser(ctx, account.User{Username: "cecilia", TenantID: "nobody", HSAID: "SE2321000016-9", Roles: []vakt.Role{vakt.RoleReviewer}}, "h"),
+		vakt.CodeNotFound, "account of an unknown tenant")
+	code(t, r.CreateUser(ctx, account.User{Username: "cecilia", TenantID: "t1", HSAID: "SE2321000016-9", Roles: []vakt.Role{"admin"}}, "h"),
+		vakt.CodeInvalid, "unknown role")
+	if _, _, err := r.UserByName(ctx, "cecilia"); vakt.ErrorCode(err) != vakt.CodeNotFound {
+		t.Fatal("a refused account was stored")
+	}
+	if list, err := r.Users(ctx, "t1"); err != nil || len(list) != 1 || list[0].Username != "anna" || len(list[0].Roles) != 2 || len(list[0].CareUnits) != 2 {
+		t.Fatalf("Users(t1): %+v %v", list, err)
+	}
+	if all, err := r.Users(ctx, ""); err != nil || len(all) != 2 || all[0].Username != "anna" || all[1].Username != "bo" {
+		t.Fatalf("Users(all): %+v %v, want anna and bo ordered by tenant", all, err)
+	}
+	if err := r.SetPassword(ctx, "anna", "$argon2id$hash-3", false); err != nil {
+		t.Fatal(err)
+	}
+	if got, hash, err := r.UserByName(ctx, "anna"); err != nil || hash != "$argon2id$hash-3" || got.MustChange {
+		t.Fatalf("after SetPassword: %+v %q %v", got, hash, err)
+	}
+	code(t, r.SetPassword(ctx, "nobody", "h", false), vakt.CodeNotFound, "password of an unknown account")
+}
+
+// testAccountsOtherHandles: an account the CLI creates can log in on a running server at once,
+// and a password changed on one node is the one every node checks.
+func testAccountsOtherHandles(t *testing.T, open func() Registry) {
+	ctx := context.Background()
+	server, cli := open(), open()
+	if err := cli.CreateTenant(ctx, tenant.Tenant{ID: "t1", Name: "T", CareProviders: []ident.HSAID{"SE2321000016-0001"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := server.UserByName(ctx, "anna"); vakt.ErrorCode(err) != vakt.CodeNotFound {
+		t.Fatalf("before creation: %v", err)
+	}
+	params := account.Params{MemoryKiB: 64, Time: 1, Threads: 1}
+	u := account.User{Username: "anna", TenantID: "t1", HSAID: "SE2321000016-1234", Roles: []vakt.Role{vakt.RoleReviewer}}
+	if err := cli.CreateUser(ctx, u, account.HashPassword("första lösenordet", params)); err != nil {
+		t.Fatal(err)
+	}
+	a := &account.Authenticator{Store: server, Params: params}
+	if got, err := a.Login(ctx, "anna", "första lösenordet"); err != nil || got.TenantID != "t1" {
+		t.Fatalf("login through the other handle: %+v %v", got, err)
+	}
+	if err := cli.SetPassword(ctx, "anna", account.HashPassword("andra lösenordet", params), false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Login(ctx, "anna", "första lösenordet"); vakt.ErrorCode(err) != vakt.CodeUnauthorized {
+		t.Fatalf("the old password still works: %v", err)
+	}
+	if _, err := a.Login(ctx, "anna", "andra lösenordet"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Login(ctx, "nobody", "andra lösenordet"); vakt.ErrorCode(err) != vakt.CodeUnauthorized {
+		t.Fatalf("unknown account: %v", err)
 	}
 }
