@@ -288,6 +288,8 @@ func TestLogStoreSurvivesADatabaseRestart(t *testing.T) {
 					failures.Add(1)
 					if vakt.ErrorCode(err) == vakt.CodeUnavailable && strings.Contains(vakt.ErrorMessage(err), "unavailable") {
 						unavailable.Add(1)
+					} else {
+						t.Logf("not unavailable: %v", err)
 					}
 					time.Sleep(20 * time.Millisecond)
 					continue

@@ -10,7 +10,9 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"net"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -105,9 +107,14 @@ func translate(err error, doing string) error {
 	return fmt.Errorf("postgres: %s: %w", doing, err)
 }
 
+// isConnError reports whether err means the connection failed or broke, rather than that the
+// statement was wrong: a refused or reset connection, or one closed mid-statement (the server
+// was stopped), which a retry on a new connection may well get past.
 func isConnError(err error) bool {
 	var ce *pgconn.ConnectError
-	return errors.As(err, &ce)
+	var ne net.Error
+	return errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, io.EOF) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed)
 }
 
 func pgCode(err error) string {
