@@ -713,24 +713,7 @@ func (s *Store) Prove(ctx context.Context, logID string) (accesslog.InclusionPro
 	if err != nil {
 		return accesslog.InclusionProof{}, err
 	}
-	index := uint64(seq - 1)
-	if index >= cp.Size {
-		return accesslog.InclusionProof{}, vakt.Errorf(vakt.CodeUnavailable, "the entry is not yet covered by a signed checkpoint; retry in a moment")
-	}
-	// The leaf is read in the same statement as the proof's nodes.
-	var leaf merkle.Hash
-	hashes, err := merkle.InclusionProof(index, cp.Size, func(ids []compact.NodeID) ([]merkle.Hash, error) {
-		hs, err := s.readNodes(ctx, append([]compact.NodeID{compact.NewNodeID(0, index)}, ids...))
-		if err != nil {
-			return nil, err
-		}
-		leaf = hs[0]
-		return hs[1:], nil
-	})
-	if err != nil {
-		return accesslog.InclusionProof{}, err
-	}
-	return accesslog.InclusionProof{LeafIndex: index, TreeSize: cp.Size, LeafHash: leaf, Hashes: hashes, Checkpoint: cp}, nil
+	return accesslog.ProveAt(seq, cp, func(ids []compact.NodeID) ([]merkle.Hash, error) { return s.readNodes(ctx, ids) })
 }
 
 // Consistency implements accesslog.Store.
@@ -742,11 +725,7 @@ func (s *Store) Consistency(ctx context.Context, from, to uint64) ([]merkle.Hash
 	if err != nil {
 		return nil, err
 	}
-	if from < 1 || from > to || to > cp.Size {
-		return nil, vakt.Invalid("sizes must satisfy 1 ≤ from ≤ to ≤ the latest checkpoint's size",
-			vakt.Problem{Index: -1, Field: "from", Reason: fmt.Sprintf("must be between 1 and to; the latest checkpoint covers %d entries", cp.Size)})
-	}
-	return merkle.ConsistencyProof(from, to, func(ids []compact.NodeID) ([]merkle.Hash, error) { return s.readNodes(ctx, ids) })
+	return accesslog.ConsistencyAt(from, to, cp, func(ids []compact.NodeID) ([]merkle.Hash, error) { return s.readNodes(ctx, ids) })
 }
 
 // Scan implements accesslog.Store.
