@@ -31,7 +31,10 @@ type Server struct {
 	WriterToken  string
 	ReaderToken  string
 	CareProvider ident.HSAID
-	Stop         func() error
+	// Reviewer and ReviewerPassword log in to the web tool as a granskare of the tenant.
+	Reviewer         string
+	ReviewerPassword string
+	Stop             func() error
 }
 
 // StartServer starts a vakt service on dataDir with one tenant owning careProvider and returns

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -14,8 +15,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/vakt/vakt/accesslog"
 	"github.com/vakt/vakt/ident"
+	"github.com/vakt/vakt/postgres"
 	"github.com/vakt/vakt/sqlite"
 	"github.com/vakt/vakt/synth"
 )
@@ -28,7 +32,10 @@ type QueryConfig struct {
 	Queries int    // queries per kind
 	Seed    uint64 // synthetic data seed
 	Dir     string // datasets are built once under Dir and reused
-	Start   StartServer
+	// DSN, when set, puts the dataset in this PostgreSQL database (tenant schema of "bench")
+	// and serves it with `vakt serve --postgres`.
+	DSN   string
+	Start StartServer
 	// Signing returns the signing configuration `vakt serve` uses for a data directory, so that
 	// stores the benchmark opens itself sign with the same keys as the server.
 	Signing func(dataDir string) (sqlite.Signing, error)
@@ -47,26 +54,122 @@ type targets struct {
 	Build    json.Number `json:"buildSeconds"`
 }
 
+// queryEngine is the storage a query dataset lives in: the embedded SQLite file of a data
+// directory, or a tenant schema in PostgreSQL.
+type queryEngine struct {
+	name string
+	// serveArgs are the extra `vakt serve` arguments that serve this engine.
+	serveArgs []string
+	// open opens the dataset's store; close releases it.
+	open func(ctx context.Context) (st accesslog.Store, close func() error, err error)
+	// reset removes the dataset's entries, so that it can be built anew.
+	reset func(ctx context.Context) error
+	// warm brings the dataset into memory (the OS page cache), as hours of use would.
+	warm func(ctx context.Context) error
+}
+
+// sqliteEngine is the tenant file of dataDir.
+func sqliteEngine(dataDir string, signing *sqlite.Signing) queryEngine {
+	path := filepath.Join(dataDir, "tenants", "bench.db")
+	return queryEngine{
+		name: "SQLite",
+		open: func(ctx context.Context) (accesslog.Store, func() error, error) {
+			st, err := sqlite.OpenStore(ctx, path, storeOptions("bench", signing))
+			if err != nil {
+				return nil, nil, err
+			}
+			return st, st.Close, nil
+		},
+		reset: func(context.Context) error {
+			if err := os.RemoveAll(filepath.Dir(path)); err != nil {
+				return err
+			}
+			return os.MkdirAll(filepath.Dir(path), 0o700)
+		},
+		warm: func(context.Context) error { return warmFile(path) },
+	}
+}
+
+// postgresEngine is the schema of tenant "bench" in the database at dsn.
+func postgresEngine(dsn string, signing *sqlite.Signing) queryEngine {
+	return queryEngine{
+		name:      "PostgreSQL",
+		serveArgs: []string{"--postgres", dsn},
+		open: func(ctx context.Context) (accesslog.Store, func() error, error) {
+			stores, err := postgres.OpenStores(ctx, dsn, postgres.Signing(*signing), postgres.LogOptions{})
+			if err != nil {
+				return nil, nil, err
+			}
+			st, err := stores.Store(ctx, "bench")
+			if err != nil {
+				stores.Close()
+				return nil, nil, err
+			}
+			return st, stores.Close, nil
+		},
+		reset: func(ctx context.Context) error {
+			conn, err := pgx.Connect(ctx, dsn)
+			if err != nil {
+				return err
+			}
+			defer conn.Close(ctx)
+			_, err = conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{postgres.SchemaName("bench")}.Sanitize()+` CASCADE`)
+			return err
+		},
+		warm: func(ctx context.Context) error { return prewarmSchema(ctx, dsn, postgres.SchemaName("bench")) },
+	}
+}
+
+// prewarmSchema reads every table and index of schema into the OS page cache with pg_prewarm
+// (contrib), the PostgreSQL counterpart of warmFile.
+func prewarmSchema(ctx context.Context, dsn, schema string) error {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `CREATE EXTENSION IF NOT EXISTS pg_prewarm`); err != nil {
+		return fmt.Errorf("bench: pg_prewarm (PostgreSQL contrib) is needed to warm the cache: %w", err)
+	}
+	_, err = conn.Exec(ctx, `SELECT pg_prewarm(c.oid, 'read') FROM pg_class c
+		JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind IN ('r', 'i')`, schema)
+	return err
+}
+
 // Query measures patient histories and staff-member months at a dataset of cfg.Entries entries,
-// through the API and directly against the store.
+// through the API, the web tool's Invånare tab and directly against the store.
 func Query(ctx context.Context, cfg QueryConfig) (*Report, error) {
 	cp := ident.HSAID("SE2321000016-0001")
-	dataDir := filepath.Join(cfg.Dir, fmt.Sprintf("query-%d-%dd-%dp-seed%d", cfg.Entries, cfg.Days, cfg.Persons, cfg.Seed))
-	tg, err := buildDataset(ctx, cfg, dataDir, cp)
+	kind := "query"
+	if cfg.DSN != "" {
+		kind = "query-pg"
+	}
+	dataDir := filepath.Join(cfg.Dir, fmt.Sprintf("%s-%d-%dd-%dp-seed%d", kind, cfg.Entries, cfg.Days, cfg.Persons, cfg.Seed))
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, err
+	}
+	signing, err := cfg.Signing(dataDir)
 	if err != nil {
 		return nil, err
 	}
-	storePath := filepath.Join(dataDir, "tenants", "bench.db")
-	rep := &Report{Title: fmt.Sprintf("Query: %d entries over %d days, %d persons", tg.Entries, tg.Days, cfg.Persons)}
-	rep.Add("machine", "%s", Machine())
-	rep.Add("dataset build", "%s s (bare engine, includes generation)", tg.Build)
-	var size int64
-	for _, suffix := range []string{"", "-wal"} {
-		if fi, err := os.Stat(storePath + suffix); err == nil {
-			size += fi.Size()
-		}
+	eng := sqliteEngine(dataDir, &signing)
+	if cfg.DSN != "" {
+		eng = postgresEngine(cfg.DSN, &signing)
 	}
-	rep.Add("bytes on disk per entry", "%.0f (entries and all indexes)", float64(size)/float64(tg.Entries))
+	tg, err := buildDataset(ctx, cfg, dataDir, cp, eng)
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{Title: fmt.Sprintf("Query (%s): %d entries over %d days, %d persons", eng.name, tg.Entries, tg.Days, cfg.Persons)}
+	rep.Add("machine", "%s", Machine())
+	if cfg.DSN != "" {
+		v, err := pgSettings(ctx, cfg.DSN)
+		if err != nil {
+			return nil, err
+		}
+		rep.Add("server", "%s", v)
+	}
+	rep.Add("dataset build", "%s s (store Append in batches of 1000, includes generation)", tg.Build)
 
 	r := rand.New(rand.NewPCG(cfg.Seed, 99))
 	var patientQs, patientPage, userQs []accesslog.Query
@@ -85,52 +188,93 @@ func Query(ctx context.Context, cfg QueryConfig) (*Report, error) {
 	// Entries to prove: one from the first page of each patient queried. (Opening the store also
 	// brings the Merkle tree of a dataset built before the tree existed up to date.)
 	fmt.Fprintln(cfg.Log, "sampling entries to prove...")
-	signing, err := cfg.Signing(dataDir)
+	st, closeStore, err := eng.open(ctx)
 	if err != nil {
 		return nil, err
 	}
-	logIDs, err := sampleLogIDs(ctx, storePath, &signing, patientPage, r)
+	stats, err := st.Stats(ctx)
+	if err == nil {
+		rep.Add("bytes on disk per entry", "%.0f (entries, tree and all indexes)", float64(stats.DiskBytes)/float64(stats.Entries))
+	}
+	var logIDs []string
+	if err == nil {
+		logIDs, err = sampleLogIDs(ctx, st, patientPage, r)
+	}
+	if cerr := closeStore(); err == nil {
+		err = cerr
+	}
 	if err != nil {
 		return nil, err
 	}
 
-	// Measure the steady state of a server whose data fits in memory: read the file right before
-	// each measured phase so the OS page cache holds it, as it would after some hours of use.
-	// Once is not enough on hosts that page out memory left untouched for a while (virtual
-	// machines whose host reclaims idle pages do so within tens of seconds).
-	fmt.Fprintln(cfg.Log, "reading the database into the page cache before each phase...")
-	rep.Add("cache", "database file read into the OS page cache before each measured phase (warm)")
+	// Measure the steady state of a server whose data fits in memory: read the data into the OS
+	// page cache right before each measured phase, as it would be after some hours of use. Once
+	// is not enough on hosts that page out memory left untouched for a while (virtual machines
+	// whose host reclaims idle pages do so within tens of seconds).
+	fmt.Fprintln(cfg.Log, "reading the data into the page cache before each phase...")
+	rep.Add("cache", "data read into the OS page cache before each measured phase (warm)")
+	measure := func(fn func(accesslog.Query) (int, error), qs []accesslog.Query) (latencies, float64, error) {
+		if err := eng.warm(ctx); err != nil {
+			return nil, 0, err
+		}
+		return measureLatency(fn, qs)
+	}
 
 	fmt.Fprintln(cfg.Log, "querying through the API...")
-	srv, err := cfg.Start(ctx, dataDir, cp)
+	srv, err := cfg.Start(ctx, dataDir, cp, eng.serveArgs...)
 	if err != nil {
+		return nil, err
+	}
+	stop := func(err error) (*Report, error) {
+		if serr := srv.Stop(); err == nil {
+			err = serr
+		}
 		return nil, err
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
 	api := func(q accesslog.Query) (int, error) { return apiHistory(ctx, client, srv, q, true) }
 	firstPage := func(q accesslog.Query) (int, error) { return apiHistory(ctx, client, srv, q, false) }
 	warm(api, patientQs[:min(200, len(patientQs))])
-	pl, pn, err := measureWarm(storePath, api, patientQs)
+	pl, pn, err := measure(api, patientQs)
 	if err != nil {
-		srv.Stop()
-		return nil, err
+		return stop(err)
 	}
-	fl, _, err := measureWarm(storePath, firstPage, patientPage)
+	fl, _, err := measure(firstPage, patientPage)
 	if err != nil {
-		srv.Stop()
-		return nil, err
+		return stop(err)
 	}
-	ul, un, err := measureWarm(storePath, api, userQs)
+	ul, un, err := measure(api, userQs)
 	if err != nil {
-		srv.Stop()
-		return nil, err
+		return stop(err)
 	}
 	apiProof := func(id string) (int, error) { return apiProve(ctx, client, srv, id) }
 	warm(apiProof, logIDs[:min(200, len(logIDs))])
-	prl, _, err := measureWarm(storePath, apiProof, logIDs)
+	if err := eng.warm(ctx); err != nil {
+		return stop(err)
+	}
+	prl, _, err := measureLatency(apiProof, logIDs)
 	if err != nil {
-		srv.Stop()
-		return nil, err
+		return stop(err)
+	}
+
+	fmt.Fprintln(cfg.Log, "searching in the web tool's Invånare tab...")
+	tab, err := newWebReviewer(ctx, srv)
+	if err != nil {
+		return stop(err)
+	}
+	// Five years back from the end of the dataset: the patient's whole history in it.
+	webFrom, webTo := tg.Start.AddDate(0, 0, max(tg.Days-5*365, 0)), tg.Start.AddDate(0, 0, tg.Days)
+	var tabSearch, tabResult latencies
+	invanare := func(q accesslog.Query) (int, error) {
+		s, res, n, err := tab.searchCitizen(ctx, q.PatientID.Extension(), webFrom, webTo)
+		tabSearch, tabResult = append(tabSearch, s), append(tabResult, res)
+		return n, err
+	}
+	warm(invanare, patientQs[:min(200, len(patientQs))])
+	tabSearch, tabResult = nil, nil
+	wl, wn, err := measure(invanare, patientQs)
+	if err != nil {
+		return stop(err)
 	}
 	if err := srv.Stop(); err != nil {
 		return nil, err
@@ -139,13 +283,16 @@ func Query(ctx context.Context, cfg QueryConfig) (*Report, error) {
 	rep.Add("API patient history, first page (100)", "%s", fl)
 	rep.Add("API staff member, one month, all", "%s  mean %.0f entries", ul, un)
 	rep.Add("API inclusion proof (GET /logs/{logId}/proof)", "%s", prl)
+	rep.Add("web Invånare tab, five years (search + result page)", "%s  mean %.0f rows found", wl, wn)
+	rep.Add("  of which POST /logguppfoljning/sok", "%s  (logs the search durably, runs it)", tabSearch)
+	rep.Add("  of which GET the result page", "%s  (first 50 rows, sorted by time)", tabResult)
 
 	fmt.Fprintln(cfg.Log, "querying the store directly...")
-	st, err := sqlite.OpenStore(ctx, storePath, storeOptions("bench", &signing))
+	st, closeStore, err = eng.open(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer st.Close()
+	defer closeStore()
 	direct := func(q accesslog.Query) (int, error) {
 		n := 0
 		for {
@@ -161,18 +308,18 @@ func Query(ctx context.Context, cfg QueryConfig) (*Report, error) {
 		}
 	}
 	warm(direct, patientQs[:min(200, len(patientQs))])
-	dpl, _, err := measureWarm(storePath, direct, patientQs)
+	dpl, _, err := measure(direct, patientQs)
 	if err != nil {
 		return nil, err
 	}
-	dfl, _, err := measureWarm(storePath, func(q accesslog.Query) (int, error) {
+	dfl, _, err := measure(func(q accesslog.Query) (int, error) {
 		p, err := st.Search(ctx, q)
 		return len(p.Entries), err
 	}, patientPage)
 	if err != nil {
 		return nil, err
 	}
-	dul, _, err := measureWarm(storePath, direct, userQs)
+	dul, _, err := measure(direct, userQs)
 	if err != nil {
 		return nil, err
 	}
@@ -184,21 +331,33 @@ func Query(ctx context.Context, cfg QueryConfig) (*Report, error) {
 		return len(p.Hashes), err
 	}
 	warm(storeProof, logIDs[:min(200, len(logIDs))])
-	dprl, depth, err := measureWarm(storePath, storeProof, logIDs)
+	if err := eng.warm(ctx); err != nil {
+		return nil, err
+	}
+	dprl, depth, err := measureLatency(storeProof, logIDs)
 	if err != nil {
 		return nil, err
 	}
 	rep.Add("store inclusion proof", "%s  %.0f hashes (no HTTP)", dprl, depth)
-	return rep, nil
+	return rep, closeStore()
+}
+
+// pgSettings describes the server and the settings that matter for the figures.
+func pgSettings(ctx context.Context, dsn string) (string, error) {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close(ctx)
+	var s string
+	err = conn.QueryRow(ctx, `SELECT format('PostgreSQL %s, fsync=%s synchronous_commit=%s shared_buffers=%s max_wal_size=%s',
+		current_setting('server_version'), current_setting('fsync'), current_setting('synchronous_commit'),
+		current_setting('shared_buffers'), current_setting('max_wal_size'))`).Scan(&s)
+	return s, err
 }
 
 // sampleLogIDs returns the logId of one entry, drawn at random, of the first page of each query.
-func sampleLogIDs(ctx context.Context, storePath string, signing *sqlite.Signing, qs []accesslog.Query, r *rand.Rand) ([]string, error) {
-	st, err := sqlite.OpenStore(ctx, storePath, storeOptions("bench", signing))
-	if err != nil {
-		return nil, err
-	}
-	defer st.Close()
+func sampleLogIDs(ctx context.Context, st accesslog.Store, qs []accesslog.Query, r *rand.Rand) ([]string, error) {
 	var ids []string
 	for _, q := range qs {
 		p, err := st.Search(ctx, q)
@@ -219,7 +378,7 @@ func sampleLogIDs(ctx context.Context, storePath string, signing *sqlite.Signing
 	if len(ids) == 0 {
 		return nil, fmt.Errorf("bench: no entries found to prove")
 	}
-	return ids, st.Close()
+	return ids, nil
 }
 
 // apiProve fetches the inclusion proof of one entry and returns its number of hashes.
@@ -242,14 +401,6 @@ func warm[Q any](fn func(Q) (int, error), qs []Q) {
 	for _, q := range qs {
 		fn(q)
 	}
-}
-
-// measureWarm reads the database file at path into the page cache, then measures fn on qs.
-func measureWarm[Q any](path string, fn func(Q) (int, error), qs []Q) (latencies, float64, error) {
-	if err := warmFile(path); err != nil {
-		return nil, 0, err
-	}
-	return measureLatency(fn, qs)
 }
 
 func measureLatency[Q any](fn func(Q) (int, error), qs []Q) (latencies, float64, error) {
@@ -316,19 +467,32 @@ func apiHistory(ctx context.Context, c *http.Client, srv *Server, q accesslog.Qu
 
 // buildDataset fills dataDir's tenant "bench" with cfg.Entries synthetic entries through the bare
 // engine, unless a complete dataset is already there.
-func buildDataset(ctx context.Context, cfg QueryConfig, dataDir string, cp ident.HSAID) (*targets, error) {
+func buildDataset(ctx context.Context, cfg QueryConfig, dataDir string, cp ident.HSAID, eng queryEngine) (*targets, error) {
 	meta := filepath.Join(dataDir, "targets.json")
 	if b, err := os.ReadFile(meta); err == nil {
 		var tg targets
 		if json.Unmarshal(b, &tg) == nil && tg.Entries == cfg.Entries {
-			fmt.Fprintf(cfg.Log, "reusing dataset in %s\n", dataDir)
-			return &tg, nil
+			// The store may have been dropped since (PostgreSQL schemas are shared with other
+			// benchmarks): reuse it only when it still holds the dataset.
+			st, closeStore, err := eng.open(ctx)
+			if err != nil {
+				return nil, err
+			}
+			stats, err := st.Stats(ctx)
+			closeStore()
+			if err != nil {
+				return nil, err
+			}
+			if stats.Entries >= int64(tg.Entries) {
+				fmt.Fprintf(cfg.Log, "reusing the dataset of %s (%d entries)\n", dataDir, stats.Entries)
+				return &tg, nil
+			}
 		}
 	}
-	if err := os.RemoveAll(dataDir); err != nil {
+	if err := os.Remove(meta); err != nil && !os.IsNotExist(err) {
 		return nil, err
 	}
-	if err := os.MkdirAll(filepath.Join(dataDir, "tenants"), 0o700); err != nil {
+	if err := eng.reset(ctx); err != nil {
 		return nil, err
 	}
 	start := time.Now()
@@ -336,11 +500,7 @@ func buildDataset(ctx context.Context, cfg QueryConfig, dataDir string, cp ident
 	if err != nil {
 		return nil, err
 	}
-	signing, err := cfg.Signing(dataDir)
-	if err != nil {
-		return nil, err
-	}
-	st, err := sqlite.OpenStore(ctx, filepath.Join(dataDir, "tenants", "bench.db"), storeOptions("bench", &signing))
+	st, closeStore, err := eng.open(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -349,15 +509,20 @@ func buildDataset(ctx context.Context, cfg QueryConfig, dataDir string, cp ident
 	const sample = 20000
 	seen := 0
 	batches := make(chan []accesslog.Pending, 4)
-	var werr error
-	var wg sync.WaitGroup
+	var (
+		mu   sync.Mutex
+		werr error
+		wg   sync.WaitGroup
+	)
 	for range 2 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for b := range batches {
-				if _, err := st.Append(ctx, b); err != nil && werr == nil {
-					werr = err
+				if _, err := st.Append(ctx, b); err != nil {
+					mu.Lock()
+					werr = cmp.Or(werr, err)
+					mu.Unlock()
 				}
 			}
 		}()
@@ -394,7 +559,7 @@ func buildDataset(ctx context.Context, cfg QueryConfig, dataDir string, cp ident
 	}
 	close(batches)
 	wg.Wait()
-	if err := st.Close(); err != nil {
+	if err := closeStore(); err != nil {
 		return nil, err
 	}
 	if werr != nil {

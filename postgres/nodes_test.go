@@ -354,3 +354,63 @@ func TestLogStoreSurvivesADatabaseRestart(t *testing.T) {
 	}
 	checkLog(t, st, int(stats.Entries))
 }
+
+// A snapshot sees the log as it was when it began: entries and checkpoints appended by another
+// node afterwards stay out of it, so an export is one consistent state.
+func TestSnapshotIsOneStateOfTheLog(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	ctx := context.Background()
+	writer := openTestStores(t, dsn, LogOptions{})
+	defer writer.Close()
+	reader := openTestStores(t, dsn, LogOptions{})
+	defer reader.Close()
+	st, err := writer.store(ctx, "region")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Append(ctx, batchOf("before", 300)); err != nil {
+		t.Fatal(err)
+	}
+	cp, err := st.SignCheckpoint(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sn, err := reader.Snapshot(ctx, "region")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sn.Close(ctx)
+	if _, err := sn.Checkpoints(ctx); err != nil { // the snapshot's state is fixed by its first read
+		t.Fatal(err)
+	}
+	if _, err := st.Append(ctx, batchOf("after", 200)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.SignCheckpoint(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cps, err := sn.Checkpoints(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cps) == 0 || cps[len(cps)-1].Size != cp.Size || cp.Size != 300 {
+		t.Fatalf("snapshot checkpoints %v, want the latest of size 300", cps)
+	}
+	tree := merkle.NewTree()
+	err = sn.Scan(ctx, func(s *accesslog.Stored, leaf merkle.Hash) error {
+		if s.Seq != int64(tree.Size())+1 || merkle.LeafHash(s.JSON) != leaf {
+			return fmt.Errorf("seq %d: out of order or leaf not its hash", s.Seq)
+		}
+		return tree.Append(leaf, func(uint, uint64, merkle.Hash) {})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := merkle.Open(cp.Note, st.VerifierKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tree.Size() != 300 || tree.Root() != c.Root {
+		t.Fatalf("snapshot holds %d entries with root %x, want 300 with the checkpoint's root", tree.Size(), tree.Root())
+	}
+}

@@ -129,8 +129,8 @@ func (s *Store) Get(ctx context.Context, logID string) (accesslog.Stored, error)
 func notFound() error { return vakt.Errorf(vakt.CodeNotFound, "no entry with that logId") }
 
 // readRows reads entries by a statement whose two parameters bound seq.
-func (s *Store) readRows(ctx context.Context, stmt string, lo, hi int64) ([]accesslog.Stored, error) {
-	rows, err := s.pool.Query(ctx, stmt, lo, hi)
+func (s *Store) readRows(ctx context.Context, q querier, stmt string, lo, hi int64) ([]accesslog.Stored, error) {
+	rows, err := q.Query(ctx, stmt, lo, hi)
 	if err != nil {
 		return nil, translate(err, "read entries")
 	}

@@ -250,10 +250,10 @@ func hashUp(b []byte) merkle.Hash {
 }
 
 // head reads the committed tree: its size and root.
-func (s *Store) head(ctx context.Context) (uint64, merkle.Hash, error) {
+func (s *Store) head(ctx context.Context, q querier) (uint64, merkle.Hash, error) {
 	var size int64
 	var edge []byte
-	if err := s.pool.QueryRow(ctx, s.sql.readHead).Scan(&size, &edge); err != nil {
+	if err := q.QueryRow(ctx, s.sql.readHead).Scan(&size, &edge); err != nil {
 		return 0, merkle.Hash{}, translate(err, "read the log head")
 	}
 	hs := make([]merkle.Hash, len(edge)/merkle.HashSize)
@@ -293,11 +293,11 @@ const historyEvery = time.Hour
 func (s *Store) SignCheckpoint(ctx context.Context) (accesslog.SignedCheckpoint, error) {
 	s.cpMu.Lock()
 	defer s.cpMu.Unlock()
-	latest, found, err := s.readLatest(ctx)
+	latest, found, err := s.readLatest(ctx, s.pool)
 	if err != nil {
 		return accesslog.SignedCheckpoint{}, err
 	}
-	size, root, err := s.head(ctx)
+	size, root, err := s.head(ctx, s.pool)
 	if err != nil {
 		return accesslog.SignedCheckpoint{}, err
 	}
@@ -328,14 +328,14 @@ func (s *Store) SignCheckpoint(ctx context.Context) (accesslog.SignedCheckpoint,
 		return accesslog.SignedCheckpoint{}, translate(err, "store checkpoint")
 	}
 	// Another node may have stored a larger one meanwhile; the latest is what the table holds.
-	latest, _, err = s.readLatest(ctx)
+	latest, _, err = s.readLatest(ctx, s.pool)
 	return latest, err
 }
 
 // Checkpoint implements accesslog.Store. The latest checkpoint is read from the database on
 // every call, since any node may have signed it; it is one primary-key row.
 func (s *Store) Checkpoint(ctx context.Context) (accesslog.SignedCheckpoint, error) {
-	cp, found, err := s.readLatest(ctx)
+	cp, found, err := s.readLatest(ctx, s.pool)
 	if err != nil || found {
 		return cp, err
 	}
@@ -343,10 +343,10 @@ func (s *Store) Checkpoint(ctx context.Context) (accesslog.SignedCheckpoint, err
 	return s.SignCheckpoint(ctx)
 }
 
-func (s *Store) readLatest(ctx context.Context) (accesslog.SignedCheckpoint, bool, error) {
+func (s *Store) readLatest(ctx context.Context, q querier) (accesslog.SignedCheckpoint, bool, error) {
 	var cp accesslog.SignedCheckpoint
 	var size int64
-	err := s.pool.QueryRow(ctx, s.sql.latestCheckpoint).Scan(&size, &cp.Note)
+	err := q.QueryRow(ctx, s.sql.latestCheckpoint).Scan(&size, &cp.Note)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return cp, false, nil
 	}
@@ -363,7 +363,12 @@ func (s *Store) Checkpoints(ctx context.Context) ([]accesslog.SignedCheckpoint, 
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.pool.Query(ctx, s.sql.history, int64(latest.Size))
+	return s.checkpointsUpTo(ctx, s.pool, latest)
+}
+
+// checkpointsUpTo returns the history older than latest, then latest.
+func (s *Store) checkpointsUpTo(ctx context.Context, q querier, latest accesslog.SignedCheckpoint) ([]accesslog.SignedCheckpoint, error) {
+	rows, err := q.Query(ctx, s.sql.history, int64(latest.Size))
 	if err != nil {
 		return nil, translate(err, "read checkpoints")
 	}
@@ -415,7 +420,11 @@ func (s *Store) Consistency(ctx context.Context, from, to uint64) ([]merkle.Hash
 // Scan implements accesslog.Store: entries in sequence order, a page at a time, each with the
 // leaf hash the tree holds for it.
 func (s *Store) Scan(ctx context.Context, from int64, fn func(*accesslog.Stored, merkle.Hash) error) error {
-	size, _, err := s.head(ctx)
+	return s.scan(ctx, s.pool, from, fn)
+}
+
+func (s *Store) scan(ctx context.Context, q querier, from int64, fn func(*accesslog.Stored, merkle.Hash) error) error {
+	size, _, err := s.head(ctx, q)
 	if err != nil {
 		return err
 	}
@@ -424,7 +433,7 @@ func (s *Store) Scan(ctx context.Context, from int64, fn func(*accesslog.Stored,
 	for from <= end {
 		// Pages follow level-0 tiles, so each page reads one tile of leaf hashes.
 		hi := min((from-1)/tileWidth*tileWidth+tileWidth*4, end)
-		page, err := s.readRows(ctx, s.sql.scan, from, hi)
+		page, err := s.readRows(ctx, q, s.sql.scan, from, hi)
 		if err != nil {
 			return err
 		}
@@ -435,7 +444,7 @@ func (s *Store) Scan(ctx context.Context, from int64, fn func(*accesslog.Stored,
 		for i := range page {
 			ids[i] = compact.NewNodeID(0, uint64(page[i].Seq-1))
 		}
-		leaves, err := s.readNodes(ctx, s.pool, ids)
+		leaves, err := s.readNodes(ctx, q, ids)
 		if err != nil {
 			return err
 		}
@@ -457,7 +466,7 @@ func (s *Store) Scan(ctx context.Context, from int64, fn func(*accesslog.Stored,
 // the store (signing on with another key would break every customer's verifier); a tree that
 // does not extend the checkpoint is tampering, reported loudly.
 func (s *Store) verifyLatestCheckpoint(ctx context.Context) error {
-	cp, found, err := s.readLatest(ctx)
+	cp, found, err := s.readLatest(ctx, s.pool)
 	if err != nil || !found {
 		return err
 	}
@@ -465,7 +474,7 @@ func (s *Store) verifyLatestCheckpoint(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("postgres: the log's latest checkpoint does not verify with the key %s (%v): start with the instance name and signing secret the log was signed with", s.keys.VerifierKey, err)
 	}
-	hsize, root, err := s.head(ctx)
+	hsize, root, err := s.head(ctx, s.pool)
 	if err != nil {
 		return err
 	}

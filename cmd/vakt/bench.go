@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/vakt/vakt"
+	"github.com/vakt/vakt/account"
 	"github.com/vakt/vakt/auth"
 	"github.com/vakt/vakt/bench"
 	"github.com/vakt/vakt/ident"
@@ -50,6 +51,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fs.IntVar(&qcfg.Days, "days", 5*365, "days the dataset spans")
 		fs.IntVar(&qcfg.Persons, "persons", 200_000, "population of the dataset")
 		fs.IntVar(&qcfg.Queries, "queries", 2000, "queries per kind")
+		fs.StringVar(&qcfg.DSN, "postgres", "", "build and query the dataset in this PostgreSQL database instead (the schema of tenant bench, dropped and rebuilt when it does not hold the dataset); needs the pg_prewarm extension (contrib)")
 	}
 	if err := parse(fs, args[1:]); err != nil {
 		return err
@@ -128,6 +130,19 @@ func startBenchServer(ctx context.Context, dataDir string, cp ident.HSAID, serve
 		}
 		tokens[role] = tok
 	}
+	// A reviewer for the web tool's benchmark; a reused data directory gets a new password.
+	reviewerPW := account.GeneratePassword()
+	reviewer := account.User{Username: "bench-granskare", TenantID: "bench", Name: "Bench Granskare",
+		HSAID: ident.HSAID("SE2321000016-BNCH"), Roles: []vakt.Role{vakt.RoleReviewer}, CreatedAt: time.Now()}
+	hash := account.HashPassword(reviewerPW, account.DefaultParams)
+	err = reg.CreateUser(ctx, reviewer, hash)
+	if vakt.ErrorCode(err) == vakt.CodeConflict {
+		err = reg.SetPassword(ctx, reviewer.Username, hash, false)
+	}
+	if err != nil {
+		reg.Close()
+		return nil, err
+	}
 	if err := reg.Close(); err != nil {
 		return nil, err
 	}
@@ -164,6 +179,7 @@ func startBenchServer(ctx context.Context, dataDir string, cp ident.HSAID, serve
 	}
 	return &bench.Server{
 		URL: url, WriterToken: tokens[vakt.RoleWriter], ReaderToken: tokens[vakt.RoleReader], CareProvider: cp,
+		Reviewer: reviewer.Username, ReviewerPassword: reviewerPW,
 		Stop: func() error {
 			cmd.Process.Signal(syscall.SIGTERM)
 			return cmd.Wait()

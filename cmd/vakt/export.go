@@ -15,23 +15,29 @@ import (
 	"github.com/vakt/vakt/audit"
 	"github.com/vakt/vakt/bundle"
 	"github.com/vakt/vakt/merkle"
+	"github.com/vakt/vakt/postgres"
 	"github.com/vakt/vakt/sqlite"
 )
 
 // errDamaged makes `vakt verify` exit non-zero without repeating the report.
 var errDamaged = errors.New("the log does not match its signed checkpoints")
 
-// runExport writes a tenant's whole log as a bundle. It reads the tenant's file directly, from
-// one snapshot, so it works with or without a server running on the same data directory.
+// runExport writes a tenant's whole log as a bundle. It reads the log from one snapshot (the
+// tenant's SQLite file, or a read-only transaction on PostgreSQL), so it works while servers
+// go on writing.
 func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("export", "export --tenant ID [--out FILE] [flags]", stderr)
-	data := fs.String("data", "vakt-data", "data directory")
+	data := fs.String("data", "vakt-data", "data directory (with --postgres: where the signing secret is)")
 	tenantID := fs.String("tenant", "", "tenant to export")
 	out := fs.String("out", "", "bundle file (default TENANT-YYYYMMDD-HHMMSS.vakt.tar.gz)")
-	if err := parse(fs, args); err != nil {
+	pgFlag := postgresFlag(fs)
+	instance := fs.String("instance", "", "the instance name the servers sign with (as given to vakt serve; default: the one in the data directory)")
+	signingKey := fs.String("signing-key", "", "the servers' base64 signing secret (as given to vakt serve; default: the one in the data directory)")
+	if err := parse(fs, args, "signing-key", "postgres"); err != nil {
 		return err
 	}
-	reg, err := openRegistry(ctx, *data, "")
+	pg := postgresDSN(pgFlag)
+	reg, err := openRegistry(ctx, *data, pg)
 	if err != nil {
 		return err
 	}
@@ -40,7 +46,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return fmt.Errorf("tenant %q: %w", *tenantID, err)
 	}
-	signing, err := openSigning(*data, "", "")
+	signing, err := openSigning(*data, *instance, *signingKey)
 	if err != nil {
 		return err
 	}
@@ -49,11 +55,30 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	r, err := sqlite.OpenReader(ctx, sqlite.TenantPath(tenantDir(*data), t.ID))
-	if err != nil {
-		return err
+	var r interface {
+		Checkpoints(context.Context) ([]accesslog.SignedCheckpoint, error)
+		Scan(context.Context, func(*accesslog.Stored, merkle.Hash) error) error
 	}
-	defer r.Close()
+	if pg != "" {
+		stores, err := postgres.OpenStores(ctx, pg, postgres.Signing(signing), postgres.LogOptions{})
+		if err != nil {
+			return err
+		}
+		defer stores.Close()
+		sn, err := stores.Snapshot(ctx, t.ID)
+		if err != nil {
+			return err
+		}
+		defer sn.Close(ctx)
+		r = sn
+	} else {
+		sr, err := sqlite.OpenReader(ctx, sqlite.TenantPath(tenantDir(*data), t.ID))
+		if err != nil {
+			return err
+		}
+		defer sr.Close()
+		r = sr
+	}
 	cps, err := r.Checkpoints(ctx)
 	if err != nil {
 		return err
