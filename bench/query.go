@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -60,8 +61,10 @@ type queryEngine struct {
 	name string
 	// serveArgs are the extra `vakt serve` arguments that serve this engine.
 	serveArgs []string
-	// open opens the dataset's store; close releases it.
-	open func(ctx context.Context) (st accesslog.Store, close func() error, err error)
+	// open opens the dataset's store; close releases it. A store opened with a clock receives
+	// entries at the clock's times (a dataset's history is spread over months as in production,
+	// which matters where storage is partitioned by the time of receipt).
+	open func(ctx context.Context, clock func() time.Time) (st accesslog.Store, close func() error, err error)
 	// reset removes the dataset's entries, so that it can be built anew.
 	reset func(ctx context.Context) error
 	// warm brings the dataset into memory (the OS page cache), as hours of use would.
@@ -73,7 +76,7 @@ func sqliteEngine(dataDir string, signing *sqlite.Signing) queryEngine {
 	path := filepath.Join(dataDir, "tenants", "bench.db")
 	return queryEngine{
 		name: "SQLite",
-		open: func(ctx context.Context) (accesslog.Store, func() error, error) {
+		open: func(ctx context.Context, _ func() time.Time) (accesslog.Store, func() error, error) {
 			st, err := sqlite.OpenStore(ctx, path, storeOptions("bench", signing))
 			if err != nil {
 				return nil, nil, err
@@ -95,8 +98,8 @@ func postgresEngine(dsn string, signing *sqlite.Signing) queryEngine {
 	return queryEngine{
 		name:      "PostgreSQL",
 		serveArgs: []string{"--postgres", dsn},
-		open: func(ctx context.Context) (accesslog.Store, func() error, error) {
-			stores, err := postgres.OpenStores(ctx, dsn, postgres.Signing(*signing), postgres.LogOptions{})
+		open: func(ctx context.Context, clock func() time.Time) (accesslog.Store, func() error, error) {
+			stores, err := postgres.OpenStores(ctx, dsn, postgres.Signing(*signing), postgres.LogOptions{Now: clock})
 			if err != nil {
 				return nil, nil, err
 			}
@@ -188,7 +191,7 @@ func Query(ctx context.Context, cfg QueryConfig) (*Report, error) {
 	// Entries to prove: one from the first page of each patient queried. (Opening the store also
 	// brings the Merkle tree of a dataset built before the tree existed up to date.)
 	fmt.Fprintln(cfg.Log, "sampling entries to prove...")
-	st, closeStore, err := eng.open(ctx)
+	st, closeStore, err := eng.open(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -288,7 +291,7 @@ func Query(ctx context.Context, cfg QueryConfig) (*Report, error) {
 	rep.Add("  of which GET the result page", "%s  (first 50 rows, sorted by time)", tabResult)
 
 	fmt.Fprintln(cfg.Log, "querying the store directly...")
-	st, closeStore, err = eng.open(ctx)
+	st, closeStore, err = eng.open(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -474,7 +477,7 @@ func buildDataset(ctx context.Context, cfg QueryConfig, dataDir string, cp ident
 		if json.Unmarshal(b, &tg) == nil && tg.Entries == cfg.Entries {
 			// The store may have been dropped since (PostgreSQL schemas are shared with other
 			// benchmarks): reuse it only when it still holds the dataset.
-			st, closeStore, err := eng.open(ctx)
+			st, closeStore, err := eng.open(ctx, nil)
 			if err != nil {
 				return nil, err
 			}
@@ -500,7 +503,12 @@ func buildDataset(ctx context.Context, cfg QueryConfig, dataDir string, cp ident
 	if err != nil {
 		return nil, err
 	}
-	st, closeStore, err := eng.open(ctx)
+	// Entries are received as the history unfolds: the clock is the time of the newest entry
+	// generated so far.
+	var received atomic.Int64
+	received.Store(g.Config().Start.UnixNano())
+	clock := func() time.Time { return time.Unix(0, received.Load()) }
+	st, closeStore, err := eng.open(ctx, clock)
 	if err != nil {
 		return nil, err
 	}
@@ -546,6 +554,7 @@ func buildDataset(ctx context.Context, cfg QueryConfig, dataDir string, cp ident
 			}
 		}
 		batch = append(batch, accesslog.Prepare(e))
+		received.Store(e.Activity.StartDate.UnixNano())
 		if len(batch) == cap(batch) {
 			batches <- batch
 			batch = make([]accesslog.Pending, 0, 1000)
