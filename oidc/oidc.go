@@ -162,11 +162,10 @@ func (c *Client) AuthCodeURL(ctx context.Context, s Start) (string, error) {
 	return c.oauth2(p).AuthCodeURL(s.State, gooidc.Nonce(s.Nonce), oauth2.S256ChallengeOption(s.Verifier)), nil
 }
 
-// Login is a verified login: the accounts the person may act as (see Users), the raw ID token
-// (for RP-initiated logout) and its expiry.
+// Login is a verified login: the accounts the person may act as (see Users) and the token's
+// subject at the provider.
 type Login struct {
 	Users   []account.User
-	IDToken string
 	Subject string
 }
 
@@ -207,13 +206,14 @@ func (c *Client) Exchange(ctx context.Context, s Start, code string) (Login, err
 	if err != nil {
 		return Login{}, err
 	}
-	return Login{Users: users, IDToken: raw, Subject: idt.Subject}, nil
+	return Login{Users: users, Subject: idt.Subject}, nil
 }
 
-// EndSessionURL returns the provider's end_session_endpoint with the ID token as hint and
+// EndSessionURL returns the provider's end_session_endpoint with this client's id and
 // postLogout as where to return (RP-initiated logout 1.0), or "" if the provider advertises
-// none or its metadata has not been read.
-func (c *Client) EndSessionURL(idToken, postLogout string) string {
+// none or its metadata has not been read. It sends no id_token_hint: the link is a URL, which
+// browsers keep in their history, and an ID token may hold personal data.
+func (c *Client) EndSessionURL(postLogout string) string {
 	c.mu.Lock()
 	end := c.endSession
 	c.mu.Unlock()
@@ -226,9 +226,6 @@ func (c *Client) EndSessionURL(idToken, postLogout string) string {
 	}
 	q := u.Query()
 	q.Set("client_id", c.cfg.ClientID)
-	if idToken != "" {
-		q.Set("id_token_hint", idToken)
-	}
 	if postLogout != "" {
 		q.Set("post_logout_redirect_uri", postLogout)
 	}
