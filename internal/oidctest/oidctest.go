@@ -108,6 +108,7 @@ func (p *Provider) SetFault(f Fault) {
 	p.st.mu.Lock()
 	defer p.st.mu.Unlock()
 	p.st.fault = f
+	p.st.swapped = false
 }
 
 // EndedSessions returns how many RP-initiated logouts the provider has handled.
@@ -123,6 +124,7 @@ type storage struct {
 	client   *client
 	person   Person
 	fault    Fault
+	swapped  bool // a WrongAudience login has its code
 	requests map[string]*authRequest
 	codes    map[string]string // code → request id
 	tokens   map[string]*authRequest
@@ -182,25 +184,26 @@ type authRequest struct {
 	done     bool
 	authTime time.Time
 	fault    Fault
+	coded    bool // a code was issued for it; from then on a WrongAudience request names another client
 }
 
 func (a *authRequest) GetID() string          { return a.id }
 func (a *authRequest) GetACR() string         { return "" }
 func (a *authRequest) GetAMR() []string       { return []string{"smartcard"} }
 func (a *authRequest) GetAuthTime() time.Time { return a.authTime }
-func (a *authRequest) GetClientID() string    { return a.req.ClientID }
+func (a *authRequest) GetClientID() string {
+	if a.fault == WrongAudience && a.coded {
+		return "another-client"
+	}
+	return a.req.ClientID
+}
 func (a *authRequest) GetNonce() string {
 	if a.fault == WrongNonce {
 		return "not-" + a.req.Nonce
 	}
 	return a.req.Nonce
 }
-func (a *authRequest) GetAudience() []string {
-	if a.fault == WrongAudience {
-		return []string{"another-client"}
-	}
-	return []string{a.req.ClientID}
-}
+func (a *authRequest) GetAudience() []string { return []string{a.GetClientID()} }
 func (a *authRequest) GetCodeChallenge() *oidc.CodeChallenge {
 	if a.req.CodeChallenge == "" {
 		return nil
@@ -221,9 +224,17 @@ type client struct {
 	redirects  []string
 	loginURL   string
 	fault      func() Fault
+	swapped    bool
 }
 
-func (c *client) GetID() string                       { return c.id }
+func (c *client) GetID() string {
+	if c.swapped {
+		// once a WrongAudience login has its code, the registration answers as another client
+		// at the token endpoint, so that the ID token is issued to that one
+		return "another-client"
+	}
+	return c.id
+}
 func (c *client) RedirectURIs() []string              { return c.redirects }
 func (c *client) PostLogoutRedirectURIs() []string    { return c.redirects }
 func (c *client) ApplicationType() op.ApplicationType { return op.ApplicationTypeWeb }
@@ -257,6 +268,7 @@ func (s *storage) snapshot() *client {
 	c.redirects = slices.Clone(c.redirects)
 	f := s.fault
 	c.fault = func() Fault { return f }
+	c.swapped = s.swapped
 	return &c
 }
 
@@ -290,6 +302,9 @@ func (s *storage) SaveAuthCode(_ context.Context, id, code string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.codes[code] = id
+	if a := s.requests[id]; a != nil && a.fault == WrongAudience {
+		a.coded, s.swapped = true, true
+	}
 	return nil
 }
 
