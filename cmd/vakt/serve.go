@@ -72,7 +72,7 @@ type ServeConfig struct {
 	OIDCLabel       string
 	PublicURL       string
 	NoPasswordLogin bool
-	Logger      *slog.Logger
+	Logger          *slog.Logger
 }
 
 func (c *ServeConfig) validate() error {
