@@ -96,6 +96,13 @@ func (s *syncBuffer) String() string {
 
 func newEnv(t *testing.T, tls bool) *env {
 	t.Helper()
+	return newEnvWith(t, tls, nil)
+}
+
+// newEnvWith is newEnv with configure called on the UI's settings before the UI is built,
+// given the server's base URL (known before it starts).
+func newEnvWith(t *testing.T, tls bool, configure func(ui *web.UI, baseURL string)) *env {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	reg, err := sqlite.OpenRegistry(ctx, filepath.Join(dir, "registry.db"))
@@ -122,18 +129,27 @@ func newEnv(t *testing.T, tls bool) *env {
 	svc := &accesslog.Service{Stores: stores, Tenants: reg}
 	e.sessions = &web.Sessions{Idle: 10 * time.Minute, Now: e.clock.Now}
 	logger := slog.New(slog.NewJSONHandler(e.logs, nil))
-	ui, err := web.New(web.UI{Service: svc, Accounts: reg, Auth: &account.Authenticator{Store: reg, Params: cheap},
-		Sessions: e.sessions, Logger: logger, Params: cheap})
+	hs := httptest.NewUnstartedServer(nil)
+	base := "http://" + hs.Listener.Addr().String()
+	if tls {
+		base = "https://" + hs.Listener.Addr().String()
+	}
+	settings := web.UI{Service: svc, Accounts: reg, Auth: &account.Authenticator{Store: reg, Params: cheap},
+		Sessions: e.sessions, Logger: logger, Params: cheap}
+	if configure != nil {
+		configure(&settings, base)
+	}
+	ui, err := web.New(settings)
 	if err != nil {
 		t.Fatal(err)
 	}
 	api := &rest.API{Service: svc, Auth: &auth.Authenticator{Store: reg}, Logger: logger}
 	srv := &server.Server{API: api, Surfaces: []interface{ Register(*http.ServeMux) }{ui}, Logger: logger}
-	var hs *httptest.Server
+	hs.Config.Handler = srv.Handler()
 	if tls {
-		hs = httptest.NewTLSServer(srv.Handler())
+		hs.StartTLS()
 	} else {
-		hs = httptest.NewServer(srv.Handler())
+		hs.Start()
 	}
 	t.Cleanup(hs.Close)
 	e.url, e.transport = hs.URL, hs.Client().Transport

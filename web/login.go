@@ -11,6 +11,20 @@ type loginView struct {
 	Username string
 	Failed   bool
 	Expired  bool
+	// Password shows the password form; OIDC the IdP's button with OIDCLabel on it.
+	Password  bool
+	OIDC      bool
+	OIDCLabel string
+	// RetryMinutes > 0: too many failed logins, refused for about that long.
+	RetryMinutes int
+	// EndSession links to logout at the IdP, after a logout here of a person who came from there.
+	EndSession string
+}
+
+// loginPage returns the login view of this UI's login methods.
+func (ui *UI) loginPage(v loginView) loginView {
+	v.Password, v.OIDC, v.OIDCLabel = !ui.NoPasswordLogin, ui.OIDC != nil, ui.OIDCLabel
+	return v
 }
 
 // home is where a person lands after login: the first page their roles allow.
@@ -30,7 +44,7 @@ func home(u *account.User) string {
 func (ui *UI) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 	c, ok := ui.session(r)
 	if ok && c.sess.username != "" {
-		if u, _, err := ui.Accounts.UserByName(r.Context(), c.sess.username); err == nil {
+		if u, err := ui.sessionUser(r.Context(), c.sess); err == nil {
 			http.Redirect(w, r, home(&u), http.StatusSeeOther)
 			return
 		}
@@ -39,7 +53,11 @@ func (ui *UI) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 		c.id, c.sess = ui.Sessions.create(c.L.Lang)
 		setCookie(w, r, c.id)
 	}
-	ui.render(w, r, c, http.StatusOK, "login", "", loginView{Expired: r.URL.Query().Get("utloggad") == "1"})
+	v := loginView{Expired: r.URL.Query().Get("utloggad") == "1"}
+	if r.URL.Query().Get("idp") == "1" && ui.OIDC != nil {
+		v.EndSession = ui.OIDC.EndSessionURL(ui.PostLogoutURL)
+	}
+	ui.render(w, r, c, http.StatusOK, "login", "", ui.loginPage(v))
 }
 
 // handleLogin checks the credentials and moves the person to a new session.
@@ -50,19 +68,31 @@ func (ui *UI) handleLogin(w http.ResponseWriter, r *http.Request) {
 		ui.failKey(w, r, c, http.StatusForbidden, "error.csrf")
 		return
 	}
+	if ui.NoPasswordLogin {
+		ui.failKey(w, r, c, http.StatusNotFound, "error.notfound")
+		return
+	}
 	username := r.PostForm.Get("username")
+	shown := username
+	if account.ValidateUsername(username) != nil {
+		shown = ""
+	}
+	addr := clientAddress(r)
+	if d := ui.Throttle.wait(username, addr); d > 0 {
+		ui.refuseThrottled(w, r, c, shown, d)
+		return
+	}
 	u, err := ui.Auth.Login(r.Context(), username, r.PostForm.Get("password"))
 	if vakt.ErrorCode(err) == vakt.CodeUnauthorized {
-		if account.ValidateUsername(username) != nil {
-			username = ""
-		}
-		ui.render(w, r, c, http.StatusUnauthorized, "login", "", loginView{Username: username, Failed: true})
+		ui.Throttle.failed(username, addr)
+		ui.render(w, r, c, http.StatusUnauthorized, "login", "", ui.loginPage(loginView{Username: shown, Failed: true}))
 		return
 	}
 	if err != nil {
 		ui.fail(w, r, c, err)
 		return
 	}
+	ui.Throttle.succeeded(username)
 	id, _ := ui.Sessions.rotate(c.id, u.Username)
 	setCookie(w, r, id)
 	ui.Logger.InfoContext(r.Context(), "login", "user", u.Username, "tenant", u.TenantID, "request_id", vakt.RequestIDFrom(r.Context()))
@@ -77,6 +107,12 @@ func (ui *UI) handleLogin(w http.ResponseWriter, r *http.Request) {
 func (ui *UI) handleLogout(w http.ResponseWriter, r *http.Request, c *call) {
 	ui.Sessions.remove(c.id)
 	clearCookie(w, r)
+	if c.sess.ext != nil && ui.OIDC != nil {
+		// The login page then offers to log out at the IdP too (a form may not redirect
+		// there: the CSP's form-action allows only this site).
+		http.Redirect(w, r, "/login?idp=1", http.StatusSeeOther)
+		return
+	}
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 
@@ -87,12 +123,20 @@ type passwordView struct {
 }
 
 func (ui *UI) handlePasswordPage(w http.ResponseWriter, r *http.Request, c *call) {
+	if c.sess.ext != nil {
+		ui.failKey(w, r, c, http.StatusNotFound, "oidc.password")
+		return
+	}
 	ui.render(w, r, c, http.StatusOK, "password", "password", passwordView{Must: c.user.MustChange})
 }
 
 // handlePassword changes the person's own password. The current password is asked for even
 // right after login, so that someone at an unlocked screen cannot take the account over.
 func (ui *UI) handlePassword(w http.ResponseWriter, r *http.Request, c *call) {
+	if c.sess.ext != nil {
+		ui.failKey(w, r, c, http.StatusNotFound, "oidc.password")
+		return
+	}
 	f := r.PostForm
 	v := passwordView{Must: c.user.MustChange}
 	current, next := f.Get("current"), f.Get("new")

@@ -28,6 +28,7 @@ type session struct {
 	created  time.Time
 	lastSeen time.Time
 	searches []*search // newest last
+	ext      *external // login through the IdP (oidc_login.go); nil for local accounts
 }
 
 // Sessions is the server-side session store. It lives in memory: a restart logs everyone out,

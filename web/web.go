@@ -21,6 +21,7 @@ import (
 	"github.com/vakt/vakt"
 	"github.com/vakt/vakt/accesslog"
 	"github.com/vakt/vakt/account"
+	"github.com/vakt/vakt/oidc"
 	"github.com/vakt/vakt/rest"
 )
 
@@ -46,12 +47,21 @@ type UI struct {
 	Logger   *slog.Logger
 	// Params of password hashes the UI writes (a changed password); account.DefaultParams when zero.
 	Params account.Params
+	// OIDC, when set, offers login through the region's OpenID provider (oidc_login.go), with
+	// OIDCLabel on its button. PostLogoutURL is where the provider returns after logout there.
+	OIDC          *oidc.Client
+	OIDCLabel     string
+	PostLogoutURL string
+	// NoPasswordLogin turns local password login off (production with an IdP).
+	NoPasswordLogin bool
+	// Throttle slows down password guessing; a Throttle with the defaults when nil.
+	Throttle *Throttle
 
 	pages map[string]*template.Template
 }
 
 // pageNames lists every page; New fails when one has no template, not the first request.
-var pageNames = []string{"login", "password", "search", "result", "entry", "accounts", "error"}
+var pageNames = []string{"login", "password", "search", "result", "entry", "accounts", "error", "tenant_choice"}
 
 // New checks and parses the templates and returns the UI.
 func New(ui UI) (*UI, error) {
@@ -63,6 +73,12 @@ func New(ui UI) (*UI, error) {
 	}
 	if ui.Params == (account.Params{}) {
 		ui.Params = account.DefaultParams
+	}
+	if ui.Throttle == nil {
+		ui.Throttle = &Throttle{}
+	}
+	if ui.OIDCLabel == "" {
+		ui.OIDCLabel = DefaultOIDCLabel
 	}
 	funcs := template.FuncMap{
 		"roleKey": func(r vakt.Role) string { return "role." + string(r) },
@@ -94,6 +110,9 @@ func (ui *UI) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /login", ui.handleLoginPage)
 	mux.HandleFunc("POST /login", ui.handleLogin)
 	mux.HandleFunc("POST /sprak", ui.handleLanguage)
+	mux.HandleFunc("GET /login/oidc", ui.handleOIDCStart)
+	mux.HandleFunc("GET /login/oidc/callback", ui.handleOIDCCallback)
+	mux.HandleFunc("POST /login/oidc/verksamhet", ui.handleOIDCTenant)
 	mux.Handle("POST /logout", ui.person("", ui.handleLogout))
 	mux.Handle("GET /losenord", ui.person("", ui.handlePasswordPage))
 	mux.Handle("POST /losenord", ui.person("", ui.handlePassword))
@@ -153,7 +172,7 @@ func (ui *UI) person(perm account.Permission, h func(http.ResponseWriter, *http.
 				return
 			}
 		}
-		u, _, err := ui.Accounts.UserByName(r.Context(), c.sess.username)
+		u, err := ui.sessionUser(r.Context(), c.sess)
 		if vakt.ErrorCode(err) == vakt.CodeNotFound {
 			ui.Sessions.remove(c.id)
 			http.Redirect(w, r, "/login", http.StatusSeeOther)
@@ -226,6 +245,7 @@ type view struct {
 	Path     string // where the language switch returns to
 	FollowUp bool   // may see the follow-up tabs
 	Accounts bool   // may see the accounts page
+	External bool   // logged in through the IdP: no password of vakt's to change
 	Data     any
 }
 
@@ -234,6 +254,7 @@ func (ui *UI) render(w http.ResponseWriter, r *http.Request, c *call, status int
 	v := view{L: c.L, Nav: nav, Path: r.URL.Path, Data: data}
 	if c.sess != nil {
 		v.CSRF = c.sess.csrf
+		v.External = c.sess.ext != nil && c.sess.ext.user != nil
 	}
 	if c.p != nil {
 		v.User = &c.user

@@ -8,10 +8,12 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime/debug"
 	"runtime/pprof"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,6 +22,7 @@ import (
 	"github.com/vakt/vakt/account"
 	"github.com/vakt/vakt/auth"
 	"github.com/vakt/vakt/ident"
+	"github.com/vakt/vakt/oidc"
 	"github.com/vakt/vakt/postgres"
 	"github.com/vakt/vakt/rest"
 	"github.com/vakt/vakt/rivta"
@@ -62,7 +65,14 @@ type ServeConfig struct {
 	DemoEntries       int
 	// IdleTimeout ends a person's web session after this long without a request.
 	IdleTimeout time.Duration
-	Logger      *slog.Logger
+	// OIDC, when OIDC.Issuer is set, lets people log in through the region's OpenID provider;
+	// PublicURL is this service's address as browsers see it (the callback and post-logout
+	// URLs derive from it). NoPasswordLogin turns local password login off.
+	OIDC            oidc.Config
+	OIDCLabel       string
+	PublicURL       string
+	NoPasswordLogin bool
+	Logger          *slog.Logger
 }
 
 func (c *ServeConfig) validate() error {
@@ -97,6 +107,20 @@ func (c *ServeConfig) validate() error {
 	}
 	if c.IdleTimeout < 0 || c.IdleTimeout > 24*time.Hour {
 		return errors.New("--idle-timeout must be between 1s and 24h (0 for the default)")
+	}
+	if c.OIDC.Issuer != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || u.RawQuery != "" {
+			return errors.New("--public-url must be this service's absolute http(s) URL when --oidc-issuer is set")
+		}
+		if err := c.OIDC.Validate(); err != nil {
+			return fmt.Errorf("--oidc-*: %w", err)
+		}
+	} else if c.OIDC.ClientID != "" || c.OIDC.ClientSecret != "" {
+		return errors.New("--oidc-client-id and --oidc-client-secret need --oidc-issuer")
+	}
+	if c.NoPasswordLogin && c.OIDC.Issuer == "" {
+		return errors.New("--password-login=false needs --oidc-issuer, or nobody could log in")
 	}
 	return nil
 }
@@ -233,9 +257,17 @@ func (m *Main) Open(ctx context.Context) error {
 		Service: svc, Auth: api.Auth, Logger: log, MaxBodyBytes: c.MaxBodyBytes, OnAppend: api.OnAppend,
 		MaxQueryResult: c.MaxQueryResult, ReportWait: c.ReportWait,
 	}
-	m.Web, err = web.New(web.UI{Service: svc, Accounts: m.Registry, Auth: &account.Authenticator{Store: m.Registry},
-		Sessions: &web.Sessions{Idle: c.IdleTimeout}, Logger: log})
-	if err != nil {
+	ui := web.UI{Service: svc, Accounts: m.Registry, Auth: &account.Authenticator{Store: m.Registry},
+		Sessions: &web.Sessions{Idle: c.IdleTimeout}, Logger: log, NoPasswordLogin: c.NoPasswordLogin, OIDCLabel: c.OIDCLabel}
+	if c.OIDC.Issuer != "" {
+		if ui.OIDC, err = oidc.New(c.OIDC); err != nil {
+			return fmt.Errorf("oidc: %w", err)
+		}
+		ui.PostLogoutURL = strings.TrimSuffix(c.PublicURL, "/") + "/login"
+		log.Info("people log in through OpenID Connect", "issuer", c.OIDC.Issuer, "client_id", c.OIDC.ClientID,
+			"redirect_url", c.OIDC.RedirectURL, "password_login", !c.NoPasswordLogin)
+	}
+	if m.Web, err = web.New(ui); err != nil {
 		return err
 	}
 	m.Server = &server.Server{
@@ -295,11 +327,30 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.BoolVar(&c.Demo, "demo", false, "load a synthetic month of accesses into the first tenant if its log is empty, to try the web tool")
 	fs.IntVar(&c.DemoEntries, "demo-entries", 60000, "how many synthetic accesses --demo loads")
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", web.DefaultIdleTimeout, "web sessions end after this long without a request")
+	fs.StringVar(&c.PublicURL, "public-url", "", "this service's URL as browsers reach it, e.g. https://vakt.region.se (needed with --oidc-issuer)")
+	fs.StringVar(&c.OIDC.Issuer, "oidc-issuer", "", "OpenID Connect issuer URL of the identity provider people log in with (off when empty)")
+	fs.StringVar(&c.OIDC.ClientID, "oidc-client-id", "", "vakt's client id at the identity provider")
+	fs.StringVar(&c.OIDC.ClientSecret, "oidc-client-secret", "", "vakt's client secret (better: VAKT_OIDC_CLIENT_SECRET or VAKT_OIDC_CLIENT_SECRET_FILE)")
+	var scopes stringList
+	fs.Var(&scopes, "oidc-scopes", "scopes requested besides openid, comma-separated (default profile)")
+	fs.StringVar(&c.OIDC.Claims.HSAID, "oidc-claim-hsa-id", oidc.DefaultClaims.HSAID, "ID-token claim holding the person's HSA-id")
+	fs.StringVar(&c.OIDC.Claims.Roles, "oidc-claim-roles", oidc.DefaultClaims.Roles, "ID-token claim holding the person's roles as role@tenant or role@tenant/careUnitHsaId")
+	fs.StringVar(&c.OIDC.Claims.Name, "oidc-claim-name", oidc.DefaultClaims.Name, "ID-token claim holding the person's name")
+	fs.StringVar(&c.OIDC.Claims.Title, "oidc-claim-title", oidc.DefaultClaims.Title, "ID-token claim holding the person's title")
+	fs.StringVar(&c.OIDCLabel, "oidc-label", web.DefaultOIDCLabel, "text of the login page's button for the identity provider")
+	passwordLogin := fs.Bool("password-login", true, "allow local accounts to log in with a password (turn off in production with an identity provider)")
 	logFormat := fs.String("log-format", "auto", "log format: auto (text on a terminal, else json), json or text")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	cpuprofile := fs.String("cpuprofile", "", "debugging: write a CPU profile of the whole run to this file")
-	if err := parse(fs, args, "signing-key", "postgres"); err != nil {
+	if err := parse(fs, args, "signing-key", "postgres", "oidc-client-secret"); err != nil {
 		return err
+	}
+	if len(scopes) == 0 {
+		scopes = stringList{"profile"}
+	}
+	c.OIDC.Scopes, c.NoPasswordLogin = scopes, !*passwordLogin
+	if c.PublicURL != "" {
+		c.OIDC.RedirectURL = strings.TrimSuffix(c.PublicURL, "/") + "/login/oidc/callback"
 	}
 	c.Postgres = postgresDSN(pg)
 	log, err := newLogger(stderr, *logFormat, *logLevel)
