@@ -39,7 +39,9 @@ func TestChangeRecord(t *testing.T) {
 		{"remove", account.Change{Action: account.ActionRemove, Before: before}, "bo",
 			func(r account.ChangeRecord) bool { return r.RolesAfter == nil && r.HSAID == before.HSAID }, false, "action=remove"},
 		{"disable", account.Change{Action: account.ActionDisable, Before: before, After: func() account.User { u := before.Clone(); u.Disabled = true; return u }()}, "bo",
-			func(r account.ChangeRecord) bool { return r.DisabledAfter && slices.Equal(r.Changed, []string{"disabled"}) }, false, "disabled=true"},
+			func(r account.ChangeRecord) bool {
+				return r.DisabledAfter && slices.Equal(r.Changed, []string{"disabled"})
+			}, false, "disabled=true"},
 		{"new HSA-id", account.Change{Action: account.ActionUpdate, Before: before, After: func() account.User { u := before.Clone(); u.HSAID = "SE2321000016-9"; return u }()}, "bo",
 			func(r account.ChangeRecord) bool { return r.HSAIDBefore == before.HSAID && r.HSAID == "SE2321000016-9" }, false, "hsaIdBefore=SE2321000016-1234"},
 		{"reset", account.Change{Action: account.ActionResetPassword, Before: before, After: before}, "bo",
