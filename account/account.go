@@ -37,6 +37,10 @@ type User struct {
 // MaxUsernameLen bounds a username.
 const MaxUsernameLen = 64
 
+// MaxCareUnits bounds the care units of one account, so that the record of a change to it
+// always fits the activity arguments of one log entry (accesslog.MaxArgsLen).
+const MaxCareUnits = 100
+
 // ValidateUsername checks a login name. The alphabet is narrow so that a name cannot be mistaken
 // for another in a list, and never holds a personnummer by accident of format rules alone.
 func ValidateUsername(name string) error {
@@ -85,6 +89,9 @@ func (u *User) Validate() error {
 		} else if slices.Contains(u.Roles[:i], r) {
 			add("roles", "names a role twice")
 		}
+	}
+	if len(u.CareUnits) > MaxCareUnits {
+		add("careUnits", "names more than 100 care units")
 	}
 	for i, cu := range u.CareUnits {
 		if _, err := ident.ParseHSAID(string(cu)); err != nil {
