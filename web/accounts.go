@@ -308,7 +308,7 @@ func (ui *UI) handleAccountPassword(w http.ResponseWriter, r *http.Request, c *c
 }
 
 type removeView struct {
-	User    account.User
+	User    *account.User
 	Problem []string
 }
 
@@ -319,7 +319,7 @@ func (ui *UI) handleRemovePage(w http.ResponseWriter, r *http.Request, c *call) 
 		ui.fail(w, r, c, err)
 		return
 	}
-	ui.render(w, r, c, http.StatusOK, "account_remove", "accounts", removeView{User: u})
+	ui.render(w, r, c, http.StatusOK, "account_remove", "accounts", removeView{User: &u})
 }
 
 // handleRemove removes the account when the confirmation form was sent (confirm=ja).
@@ -345,5 +345,5 @@ func (ui *UI) handleRemove(w http.ResponseWriter, r *http.Request, c *call) {
 		ui.fail(w, r, c, gerr)
 		return
 	}
-	ui.render(w, r, c, status, "account_remove", "accounts", removeView{User: u, Problem: keys})
+	ui.render(w, r, c, status, "account_remove", "accounts", removeView{User: &u, Problem: keys})
 }
