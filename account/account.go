@@ -17,8 +17,10 @@ import (
 	"github.com/vakt/vakt/ident"
 )
 
-// User is a person's local account. It acts in one tenant, holds one or more roles there and,
-// when CareUnits is not empty, sees only those care units' entries.
+// User is a person's local account. It acts in one tenant, holds roles there and, when CareUnits
+// is not empty, sees only those care units' entries. An account without roles may log in and
+// change its password, nothing more: a lokal_administrator creates the account and a
+// behorighetsadministrator grants its roles (see Admin).
 type User struct {
 	Username   string        // login name, unique in the registry: 1–64 of a-z 0-9 . _ - (lower case)
 	TenantID   string        // the tenant the person acts in
@@ -28,11 +30,16 @@ type User struct {
 	Roles      []vakt.Role   // person roles (vakt.PersonRoles), at least one
 	CareUnits  []ident.HSAID // vårdenheter the person is limited to; empty: the whole tenant
 	MustChange bool          // the password is a one-time password and must be changed at login
+	Disabled   bool          // the account may not log in, and its open sessions end at their next request
 	CreatedAt  time.Time
 }
 
 // MaxUsernameLen bounds a username.
 const MaxUsernameLen = 64
+
+// MaxCareUnits bounds the care units of one account, so that the record of a change to it
+// always fits the activity arguments of one log entry (accesslog.MaxArgsLen).
+const MaxCareUnits = 100
 
 // ValidateUsername checks a login name. The alphabet is narrow so that a name cannot be mistaken
 // for another in a list, and never holds a personnummer by accident of format rules alone.
@@ -76,15 +83,15 @@ func (u *User) Validate() error {
 	if _, err := ident.ParseHSAID(string(u.HSAID)); err != nil {
 		add("hsaId", err.Error())
 	}
-	if len(u.Roles) == 0 {
-		add("roles", "must name at least one role")
-	}
 	for i, r := range u.Roles {
 		if _, err := vakt.ParsePersonRole(string(r)); err != nil {
 			add("roles", "names an unknown role")
 		} else if slices.Contains(u.Roles[:i], r) {
 			add("roles", "names a role twice")
 		}
+	}
+	if len(u.CareUnits) > MaxCareUnits {
+		add("careUnits", "names more than 100 care units")
 	}
 	for i, cu := range u.CareUnits {
 		if _, err := ident.ParseHSAID(string(cu)); err != nil {
@@ -171,4 +178,15 @@ type Store interface {
 	// SetPassword replaces the password hash of username and sets whether it must be changed at
 	// the next login, or returns CodeNotFound.
 	SetPassword(ctx context.Context, username, passwordHash string, mustChange bool) error
+	// UpdateUser replaces the name, HSA-id, title, roles and care units of the account
+	// u.Username in tenant u.TenantID, all or nothing; its password, Disabled, MustChange and
+	// CreatedAt stay as stored. CodeInvalid if u does not validate; CodeNotFound if the tenant
+	// has no such account (an account of another tenant is not found either).
+	UpdateUser(ctx context.Context, u User) error
+	// SetDisabled disables or enables the account username of tenantID. Setting the state it
+	// already has is no error. CodeNotFound if the tenant has no such account.
+	SetDisabled(ctx context.Context, tenantID, username string, disabled bool) error
+	// DeleteUser removes the account username of tenantID with its roles and care units; the
+	// username may then be taken again. CodeNotFound if the tenant has no such account.
+	DeleteUser(ctx context.Context, tenantID, username string) error
 }

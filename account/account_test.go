@@ -2,6 +2,7 @@ package account_test
 
 import (
 	"encoding/base64"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -30,7 +31,7 @@ func TestValidate(t *testing.T) {
 		{"too long", func(u *account.User) { u.Username = strings.Repeat("a", 65) }, "username"},
 		{"no tenant", func(u *account.User) { u.TenantID = "" }, "tenant"},
 		{"bad HSA-id", func(u *account.User) { u.HSAID = "x" }, "hsaId"},
-		{"no role", func(u *account.User) { u.Roles = nil }, "roles"},
+		{"no role", func(u *account.User) { u.Roles = nil }, ""},
 		{"system role", func(u *account.User) { u.Roles = []vakt.Role{vakt.RoleReader} }, "roles"},
 		{"role twice", func(u *account.User) { u.Roles = []vakt.Role{vakt.RoleManager, vakt.RoleManager} }, "roles"},
 		{"bad unit", func(u *account.User) { u.CareUnits = []ident.HSAID{"nope"} }, "careUnits"},
@@ -61,21 +62,23 @@ func TestValidate(t *testing.T) {
 
 // TestAllowed pins the permission matrix that docs/UI.md shows.
 func TestAllowed(t *testing.T) {
-	want := map[vakt.Role]string{ // permissions in account.Permissions order: F(ollow up), E(xport), A(ccounts)
-		vakt.RoleReviewer:        "FE-",
-		vakt.RoleManager:         "FE-",
-		vakt.RoleLogAdmin:        "FE-",
-		vakt.RoleLocalAdmin:      "--A",
-		vakt.RolePermissionAdmin: "--A",
-		vakt.RoleReader:          "---",
-		vakt.RoleWriter:          "---",
+	// permissions in account.Permissions order: F(ollow up), E(xport), A(ccounts: view),
+	// M(anage accounts), G(rant roles)
+	want := map[vakt.Role]string{
+		vakt.RoleReviewer:        "FE---",
+		vakt.RoleManager:         "FE---",
+		vakt.RoleLogAdmin:        "FE---",
+		vakt.RoleLocalAdmin:      "--AM-",
+		vakt.RolePermissionAdmin: "--A-G",
+		vakt.RoleReader:          "-----",
+		vakt.RoleWriter:          "-----",
 	}
 	for role, w := range want {
 		p := &vakt.Principal{Kind: vakt.PrincipalPerson, Roles: []vakt.Role{role}}
 		got := ""
 		for i, perm := range account.Permissions() {
 			if account.Allowed(p, perm) {
-				got += string("FEA"[i])
+				got += string("FEAMG"[i])
 			} else {
 				got += "-"
 			}
@@ -90,6 +93,17 @@ func TestAllowed(t *testing.T) {
 	}
 	if len(vakt.PersonRoles()) != len(want)-2 {
 		t.Fatal("a person role is missing from this test")
+	}
+	// Only the behorighetsadministrator grants, every person role; a system never.
+	for _, role := range vakt.PersonRoles() {
+		p := &vakt.Principal{Kind: vakt.PrincipalPerson, Roles: []vakt.Role{role}}
+		got := account.Grantable(p)
+		if role == vakt.RolePermissionAdmin && !slices.Equal(got, vakt.PersonRoles()) || role != vakt.RolePermissionAdmin && got != nil {
+			t.Errorf("%s may grant %v", role, got)
+		}
+	}
+	if account.Grantable(&vakt.Principal{Kind: vakt.PrincipalSystem, Roles: []vakt.Role{vakt.RolePermissionAdmin}}) != nil || account.Grantable(nil) != nil {
+		t.Fatal("a system or nobody grants roles")
 	}
 }
 

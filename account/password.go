@@ -184,7 +184,9 @@ func (a *Authenticator) Login(ctx context.Context, username, pw string) (User, e
 	if err != nil {
 		return User{}, err
 	}
-	if !h.Verify(pw) {
+	if !h.Verify(pw) || u.Disabled {
+		// A disabled account gets the same answer as a wrong password, after the same hashing,
+		// so that the login form does not tell which accounts exist.
 		return User{}, errLogin
 	}
 	return u, nil

@@ -1,6 +1,10 @@
 package account
 
-import "github.com/vakt/vakt"
+import (
+	"slices"
+
+	"github.com/vakt/vakt"
+)
 
 // Permission is something a person may be allowed to do in the web tool. Each route checks one.
 type Permission string
@@ -15,22 +19,63 @@ const (
 	// ViewAccounts: list the tenant's accounts with their roles and care units (who may see
 	// what), for the review of permissions (behörighetslista).
 	ViewAccounts Permission = "view_accounts"
+	// ManageAccounts: create accounts, change their name, HSA-id, title and care units, disable
+	// and enable them, give them a new one-time password and remove them (lokal administratör).
+	ManageAccounts Permission = "manage_accounts"
+	// GrantRoles: give accounts roles and take them away (behörighetsadministratör), within
+	// the roles Grantable names.
+	GrantRoles Permission = "grant_roles"
 )
 
 // Permissions returns every permission, in the order docs list them.
-func Permissions() []Permission { return []Permission{FollowUp, Export, ViewAccounts} }
+func Permissions() []Permission {
+	return []Permission{FollowUp, Export, ViewAccounts, ManageAccounts, GrantRoles}
+}
 
 // matrix is the one place that decides what each role may do. Log follow-up is the work of
 // reviewers, managers and log administrators (HSLF-FS 2016:40 4 kap. 9 §: systematic and
 // recurring controls); the administrators of accounts and permissions see who may do what but
 // not the log itself, so that granting access and reading patients' logs stay with different
 // people.
+//
+// Between the two administrators the work is split the same way: the lokal_administrator keeps
+// the accounts (who exists, where they work, whether they may log in) and the
+// behorighetsadministrator decides what they may do (roles). So no single role can both create a
+// person and give that person access to the log (HSLF-FS 2016:40 4 kap. 2 §: access is assigned
+// after a decision about each user's need); a tenant that wants one person to do both gives that
+// person both roles, which the account list then shows.
 var matrix = map[vakt.Role][]Permission{
 	vakt.RoleReviewer:        {FollowUp, Export},
 	vakt.RoleManager:         {FollowUp, Export},
 	vakt.RoleLogAdmin:        {FollowUp, Export},
-	vakt.RoleLocalAdmin:      {ViewAccounts},
-	vakt.RolePermissionAdmin: {ViewAccounts},
+	vakt.RoleLocalAdmin:      {ViewAccounts, ManageAccounts},
+	vakt.RolePermissionAdmin: {ViewAccounts, GrantRoles},
+}
+
+// grants says which roles a holder of each role may give or take away. Only the
+// behorighetsadministrator grants, and every person role, its own included, so that a tenant
+// can name a successor; a grant to oneself is allowed but recorded like every change, and the
+// log control for administrators who granted themselves roles finds it.
+var grants = map[vakt.Role][]vakt.Role{
+	vakt.RolePermissionAdmin: vakt.PersonRoles(),
+}
+
+// Grantable returns the roles p may give to an account or take from it, in vakt.PersonRoles
+// order; none for a system or nobody.
+func Grantable(p *vakt.Principal) []vakt.Role {
+	if p == nil || p.Kind != vakt.PrincipalPerson {
+		return nil
+	}
+	var out []vakt.Role
+	for _, r := range vakt.PersonRoles() {
+		for _, held := range p.Roles {
+			if slices.Contains(grants[held], r) {
+				out = append(out, r)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // Allowed reports whether principal p may do perm. Only people hold these permissions; a

@@ -25,9 +25,9 @@ func (r *Registry) CreateUser(ctx context.Context, u account.User, passwordHash 
 		return translate(err, "begin")
 	}
 	defer tx.Rollback()
-	_, err = tx.ExecContext(ctx, `INSERT INTO users(username, tenant_id, name, hsa_id, title, password_hash, must_change, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		u.Username, u.TenantID, u.Name, string(u.HSAID), u.Title, passwordHash, u.MustChange, u.CreatedAt.UnixMicro())
+	_, err = tx.ExecContext(ctx, `INSERT INTO users(username, tenant_id, name, hsa_id, title, password_hash, must_change, created_at, disabled)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		u.Username, u.TenantID, u.Name, string(u.HSAID), u.Title, passwordHash, u.MustChange, u.CreatedAt.UnixMicro(), u.Disabled)
 	switch {
 	case isForeignKeyViolation(err):
 		return vakt.Errorf(vakt.CodeNotFound, "no such tenant")
@@ -36,6 +36,13 @@ func (r *Registry) CreateUser(ctx context.Context, u account.User, passwordHash 
 	case err != nil:
 		return translate(err, "insert user")
 	}
+	if err := insertUserDetails(ctx, tx, &u); err != nil {
+		return err
+	}
+	return translate(tx.Commit(), "commit user")
+}
+
+func insertUserDetails(ctx context.Context, tx *sql.Tx, u *account.User) error {
 	for i, role := range u.Roles {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO user_roles(username, role, position) VALUES (?, ?, ?)`, u.Username, string(role), i); err != nil {
 			return translate(err, "insert user role")
@@ -46,14 +53,69 @@ func (r *Registry) CreateUser(ctx context.Context, u account.User, passwordHash 
 			return translate(err, "insert user care unit")
 		}
 	}
+	return nil
+}
+
+// UpdateUser implements account.Store.
+func (r *Registry) UpdateUser(ctx context.Context, u account.User) error {
+	if err := u.Validate(); err != nil {
+		return err
+	}
+	tx, err := r.db.BeginTx(ctx, nil)
+	if err != nil {
+		return translate(err, "begin")
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE users SET name = ?, hsa_id = ?, title = ? WHERE username = ? AND tenant_id = ?`,
+		u.Name, string(u.HSAID), u.Title, u.Username, u.TenantID)
+	if err != nil {
+		return translate(err, "update user")
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return vakt.Errorf(vakt.CodeNotFound, "no such account")
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM user_roles WHERE username = ?`, u.Username); err != nil {
+		return translate(err, "replace user roles")
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM user_care_units WHERE username = ?`, u.Username); err != nil {
+		return translate(err, "replace user care units")
+	}
+	if err := insertUserDetails(ctx, tx, &u); err != nil {
+		return err
+	}
 	return translate(tx.Commit(), "commit user")
+}
+
+// SetDisabled implements account.Store.
+func (r *Registry) SetDisabled(ctx context.Context, tenantID, username string, disabled bool) error {
+	res, err := r.db.ExecContext(ctx, `UPDATE users SET disabled = ? WHERE username = ? AND tenant_id = ?`, disabled, username, tenantID)
+	if err != nil {
+		return translate(err, "set disabled")
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return vakt.Errorf(vakt.CodeNotFound, "no such account")
+	}
+	return nil
+}
+
+// DeleteUser implements account.Store. Roles and care units go with the account (ON DELETE
+// CASCADE).
+func (r *Registry) DeleteUser(ctx context.Context, tenantID, username string) error {
+	res, err := r.db.ExecContext(ctx, `DELETE FROM users WHERE username = ? AND tenant_id = ?`, username, tenantID)
+	if err != nil {
+		return translate(err, "delete user")
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return vakt.Errorf(vakt.CodeNotFound, "no such account")
+	}
+	return nil
 }
 
 // UserByName implements account.Store. Accounts are not cached: a login hashes for far longer
 // than the three indexed reads take, and a web session re-reads its account on every request so
 // that a changed or removed account takes effect at once.
 func (r *Registry) UserByName(ctx context.Context, username string) (account.User, string, error) {
-	row := r.db.QueryRowContext(ctx, `SELECT username, tenant_id, name, hsa_id, title, password_hash, must_change, created_at
+	row := r.db.QueryRowContext(ctx, `SELECT username, tenant_id, name, hsa_id, title, password_hash, must_change, created_at, disabled
 		FROM users WHERE username = ?`, username)
 	u, hash, err := scanUser(row.Scan)
 	if err == sql.ErrNoRows {
@@ -102,7 +164,7 @@ func (r *Registry) userDetails(ctx context.Context, u *account.User) error {
 
 // Users implements account.Store.
 func (r *Registry) Users(ctx context.Context, tenantID string) ([]account.User, error) {
-	rows, err := r.db.QueryContext(ctx, `SELECT username, tenant_id, name, hsa_id, title, password_hash, must_change, created_at
+	rows, err := r.db.QueryContext(ctx, `SELECT username, tenant_id, name, hsa_id, title, password_hash, must_change, created_at, disabled
 		FROM users WHERE ? = '' OR tenant_id = ? ORDER BY tenant_id, username`, tenantID, tenantID)
 	if err != nil {
 		return nil, translate(err, "list users")
@@ -144,7 +206,7 @@ func scanUser(scan func(...any) error) (account.User, string, error) {
 	var u account.User
 	var hsa, hash string
 	var created int64
-	if err := scan(&u.Username, &u.TenantID, &u.Name, &hsa, &u.Title, &hash, &u.MustChange, &created); err != nil {
+	if err := scan(&u.Username, &u.TenantID, &u.Name, &hsa, &u.Title, &hash, &u.MustChange, &created, &u.Disabled); err != nil {
 		return account.User{}, "", err
 	}
 	u.HSAID = ident.HSAID(hsa)

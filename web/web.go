@@ -56,12 +56,15 @@ type UI struct {
 	NoPasswordLogin bool
 	// Throttle slows down password guessing; a Throttle with the defaults when nil.
 	Throttle *Throttle
+	// Admin administers accounts; when nil, New makes one on Accounts that records changes in
+	// the tenants' logs through Service.
+	Admin *account.Admin
 
 	pages map[string]*template.Template
 }
 
 // pageNames lists every page; New fails when one has no template, not the first request.
-var pageNames = []string{"login", "password", "search", "result", "entry", "accounts", "error", "tenant_choice"}
+var pageNames = []string{"login", "password", "search", "result", "entry", "accounts", "account", "account_new", "account_remove", "error", "tenant_choice"}
 
 // New checks and parses the templates and returns the UI.
 func New(ui UI) (*UI, error) {
@@ -79,6 +82,12 @@ func New(ui UI) (*UI, error) {
 	}
 	if ui.OIDCLabel == "" {
 		ui.OIDCLabel = DefaultOIDCLabel
+	}
+	if ui.Admin == nil {
+		if ui.Service == nil {
+			return nil, errors.New("web: an Admin or a Service to record account changes is required")
+		}
+		ui.Admin = &account.Admin{Store: ui.Accounts, Tenants: ui.Service.Tenants, Recorder: ui.Service, Params: ui.Params}
 	}
 	funcs := template.FuncMap{
 		"roleKey": func(r vakt.Role) string { return "role." + string(r) },
@@ -126,6 +135,16 @@ func (ui *UI) Register(mux *http.ServeMux) {
 	mux.Handle("GET /logguppfoljning/resultat/{search}/post/{seq}", ui.person(account.FollowUp, ui.handleEntry))
 	mux.Handle("POST /logguppfoljning/resultat/{search}/export", ui.person(account.Export, ui.handleExport))
 	mux.Handle("GET /konton", ui.person(account.ViewAccounts, ui.handleAccounts))
+	mux.Handle("GET /konton/nytt", ui.person(account.ManageAccounts, ui.handleNewAccountPage))
+	mux.Handle("POST /konton/nytt", ui.person(account.ManageAccounts, ui.handleNewAccount))
+	mux.Handle("GET /konto/{username}", ui.person(account.ViewAccounts, ui.handleAccount))
+	mux.Handle("POST /konto/{username}/uppgifter", ui.person(account.ManageAccounts, ui.handleAccountDetails))
+	mux.Handle("POST /konto/{username}/roller", ui.person(account.GrantRoles, ui.handleAccountRoles))
+	mux.Handle("POST /konto/{username}/inaktivera", ui.person(account.ManageAccounts, ui.handleAccountDisabled(true)))
+	mux.Handle("POST /konto/{username}/aktivera", ui.person(account.ManageAccounts, ui.handleAccountDisabled(false)))
+	mux.Handle("POST /konto/{username}/losenord", ui.person(account.ManageAccounts, ui.handleAccountPassword))
+	mux.Handle("GET /konto/{username}/ta-bort", ui.person(account.ManageAccounts, ui.handleRemovePage))
+	mux.Handle("POST /konto/{username}/ta-bort", ui.person(account.ManageAccounts, ui.handleRemove))
 }
 
 // staticFiles lets browsers cache the embedded assets for a day (the server's default is
@@ -147,7 +166,7 @@ type call struct {
 }
 
 // person wraps a handler for logged-in people: it finds the session (else the login page),
-// re-reads the account so that a removed account or changed roles take effect at once, sends a
+// re-reads the account so that a removed or disabled account or changed roles take effect at once, sends a
 // person with a one-time password to change it, checks the CSRF token of every POST and then
 // the route's permission ("" for pages every person may use).
 func (ui *UI) person(perm account.Permission, h func(http.ResponseWriter, *http.Request, *call)) http.Handler {
@@ -173,6 +192,10 @@ func (ui *UI) person(perm account.Permission, h func(http.ResponseWriter, *http.
 			}
 		}
 		u, err := ui.sessionUser(r.Context(), c.sess)
+		if err == nil && u.Disabled {
+			// A disabled account's sessions end at their next request, like a removed one's.
+			err = vakt.Errorf(vakt.CodeNotFound, "no such account")
+		}
 		if vakt.ErrorCode(err) == vakt.CodeNotFound {
 			ui.Sessions.remove(c.id)
 			http.Redirect(w, r, "/login", http.StatusSeeOther)

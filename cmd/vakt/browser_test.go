@@ -13,7 +13,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/vakt/vakt"
 	"github.com/vakt/vakt/accesslog"
+	"github.com/vakt/vakt/account"
 	"github.com/vakt/vakt/internal/browsertest"
 )
 
@@ -212,6 +214,97 @@ func TestBrowser(t *testing.T) {
 	})
 	if err != nil || strings.Join(kinds, ",") != "Läsa,Utskrift,Läsa" {
 		t.Fatalf("logged follow-up accesses, newest first: %v %v; want the staff search, the export and the citizen search", kinds, err)
+	}
+}
+
+// TestBrowserAccounts: the first administrator creates an account in a real Chromium, reads its
+// one-time password off the page, and the new person logs in with it, chooses a password and
+// reaches the tab their role opens; the creation is in the tenant's log.
+func TestBrowserAccounts(t *testing.T) {
+	data := t.TempDir()
+	m, url := startFirst(t, data, 0)
+	ctx, _ := browsertest.New(t, 90*time.Second)
+	run := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return s
+	}
+	const mine, hers = "mitt eget långa lösenord", "hennes eget långa lösenord"
+	run("administrator logs in and chooses a password",
+		chromedp.Navigate(url+"login"),
+		chromedp.WaitVisible(chromedp.ID("username")),
+		chromedp.SendKeys(chromedp.ID("username"), m.first.Username),
+		chromedp.SendKeys(chromedp.ID("password"), m.first.Password),
+		chromedp.Click(chromedp.ID("login")),
+		chromedp.WaitVisible(chromedp.ID("new")),
+		chromedp.SendKeys(chromedp.ID("current"), m.first.Password),
+		chromedp.SendKeys(chromedp.ID("new"), mine),
+		chromedp.SendKeys(chromedp.ID("repeat"), mine),
+		chromedp.Click(chromedp.ID("save-password")),
+		chromedp.WaitVisible(chromedp.ID("password-done")),
+	)
+	run("create an account",
+		chromedp.Click(chromedp.CSS(`nav a[href="/konton"]`)),
+		chromedp.WaitVisible(chromedp.ID("accounts")),
+		chromedp.Click(chromedp.ID("new-account")),
+		chromedp.WaitVisible(chromedp.ID("username")),
+		chromedp.SendKeys(chromedp.ID("username"), "greta.g"),
+		chromedp.SendKeys(chromedp.ID("name"), "Greta Granskare"),
+		chromedp.SendKeys(chromedp.ID("title"), "Sjuksköterska"),
+		chromedp.Click(chromedp.ID("role-granskare")),
+		chromedp.Click(chromedp.ID("create-account")),
+		chromedp.WaitVisible(chromedp.ID("one-time-password")),
+	)
+	pw := strings.TrimSpace(text("#one-time-password"))
+	if len(pw) != 29 {
+		t.Fatalf("one-time password %q", pw)
+	}
+	run("log out and in as the new person",
+		chromedp.Click(chromedp.ID("logout")),
+		chromedp.WaitVisible(chromedp.ID("username")),
+		chromedp.SendKeys(chromedp.ID("username"), "greta.g"),
+		chromedp.SendKeys(chromedp.ID("password"), pw),
+		chromedp.Click(chromedp.ID("login")),
+		chromedp.WaitVisible(chromedp.ID("new")),
+		chromedp.SendKeys(chromedp.ID("current"), pw),
+		chromedp.SendKeys(chromedp.ID("new"), hers),
+		chromedp.SendKeys(chromedp.ID("repeat"), hers),
+		chromedp.Click(chromedp.ID("save-password")),
+		chromedp.WaitVisible(chromedp.ID("password-done")),
+		chromedp.Click(chromedp.CSS(`nav a[href="/logguppfoljning/invanare"]`)),
+		chromedp.WaitVisible(chromedp.ID("subject")),
+	)
+	if s := text(".who"); !strings.Contains(s, "Greta Granskare") {
+		t.Fatalf("logged in as %q", s)
+	}
+	st, err := m.Stores.Store(context.Background(), "region-exempel")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs []account.ChangeRecord
+	err = st.Export(context.Background(), accesslog.Query{}, func(s *accesslog.Stored) error {
+		e, err := s.Entry()
+		if err == nil && e.Activity.Level == accesslog.AccountChangeLevel {
+			r, err := account.ParseChangeArgs(e.Activity.Args)
+			if err != nil {
+				return err
+			}
+			recs = append(recs, r)
+		}
+		return err
+	})
+	if err != nil || len(recs) != 1 || recs[0].Action != account.ActionCreate || recs[0].By != m.first.Username || recs[0].Account != "greta.g" ||
+		len(recs[0].RolesAfter) != 1 || recs[0].RolesAfter[0] != vakt.RoleReviewer {
+		t.Fatalf("recorded %+v %v", recs, err)
 	}
 }
 

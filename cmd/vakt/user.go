@@ -116,13 +116,20 @@ func runUserList(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "USERNAME\tTENANT\tNAME\tHSA-ID\tROLES\tCARE UNITS\tCREATED")
+	fmt.Fprintln(tw, "USERNAME\tTENANT\tNAME\tHSA-ID\tROLES\tCARE UNITS\tSTATE\tCREATED")
 	for _, u := range users {
 		units := "(all)"
 		if len(u.CareUnits) > 0 {
 			units = fmt.Sprint(u.CareUnits)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%v\t%s\t%s\n", u.Username, u.TenantID, u.Name, u.HSAID, u.Roles, units, u.CreatedAt.Format(time.DateOnly))
+		state := "active"
+		switch {
+		case u.Disabled:
+			state = "disabled"
+		case u.MustChange:
+			state = "one-time-password"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%v\t%s\t%s\t%s\n", u.Username, u.TenantID, u.Name, u.HSAID, u.Roles, units, state, u.CreatedAt.Format(time.DateOnly))
 	}
 	return tw.Flush()
 }

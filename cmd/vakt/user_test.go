@@ -52,7 +52,8 @@ func TestUserCreate(t *testing.T) {
 	if err != nil || !admin.MustChange || !strings.HasPrefix(string(admin.HSAID), "SE2321000016-VAKT") || admin.Roles[0] != vakt.RoleLocalAdmin {
 		t.Fatalf("admin: %+v %v", admin, err)
 	}
-	if list := cli(t, "", "user", "list", "--data", data); !strings.Contains(list, "anna") || !strings.Contains(list, "admin") || strings.Contains(list, "argon2") {
+	if list := cli(t, "", "user", "list", "--data", data); !strings.Contains(list, "anna") || !strings.Contains(list, "admin") || strings.Contains(list, "argon2") ||
+		!strings.Contains(list, "one-time-password") || !strings.Contains(list, " active ") {
 		t.Fatalf("user list:\n%s", list)
 	}
 }

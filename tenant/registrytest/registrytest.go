@@ -38,6 +38,8 @@ func Run(t *testing.T, h Harness) {
 	t.Run("OtherHandles", func(t *testing.T) { testOtherHandles(t, h.New(t)) })
 	t.Run("Accounts", func(t *testing.T) { testAccounts(t, h.New(t)()) })
 	t.Run("AccountsOtherHandles", func(t *testing.T) { testAccountsOtherHandles(t, h.New(t)) })
+	t.Run("AccountChanges", func(t *testing.T) { testAccountChanges(t, h.New(t)()) })
+	t.Run("AccountChangesOtherHandles", func(t *testing.T) { testAccountChangesOtherHandles(t, h.New(t)) })
 }
 
 func code(t *testing.T, err error, want vakt.Code, what string) {
@@ -252,5 +254,153 @@ func testAccountsOtherHandles(t *testing.T, open func() Registry) {
 	}
 	if _, err := a.Login(ctx, "nobody", "andra lösenordet"); vakt.ErrorCode(err) != vakt.CodeUnauthorized {
 		t.Fatalf("unknown account: %v", err)
+	}
+}
+
+// testAccountChanges: an account's details, roles and units are replaced whole, it can be
+// disabled and enabled and removed; every change stays inside the account's tenant.
+func testAccountChanges(t *testing.T, r Registry) {
+	ctx := context.Background()
+	for _, id := range []string{"t1", "t2"} {
+		if err := r.CreateTenant(ctx, tenant.Tenant{ID: id, Name: id, CareProviders: []ident.HSAID{ident.HSAID("SE2321000016-" + id)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	created := time.Date(2026, 5, 6, 7, 8, 9, 10000, time.UTC)
+	anna := account.User{Username: "anna", TenantID: "t1", Name: "Anna", HSAID: "SE2321000016-1234", Title: "Sjuksköterska",
+		Roles: []vakt.Role{vakt.RoleReviewer}, CareUnits: []ident.HSAID{"SE2321000016-UA"}, MustChange: true, CreatedAt: created}
+	if err := r.CreateUser(ctx, anna, "$argon2id$hash-1"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, _ := r.UserByName(ctx, "anna"); got.Disabled {
+		t.Fatal("a new account is disabled")
+	}
+	if err := r.CreateUser(ctx, account.User{Username: "norole", TenantID: "t1", HSAID: "SE2321000016-4321"}, "h"); err != nil {
+		t.Fatalf("an account without roles: %v", err)
+	}
+	if err := r.CreateUser(ctx, account.User{Username: "bo", TenantID: "t2", HSAID: "SE2321000016-5678", Roles: []vakt.Role{vakt.RoleLogAdmin}}, "h"); err != nil {
+		t.Fatal(err)
+	}
+
+	changed := anna.Clone()
+	changed.Name, changed.HSAID, changed.Title = "Anna Berg", "SE2321000016-9999", "Verksamhetschef"
+	changed.Roles = []vakt.Role{vakt.RoleManager, vakt.RoleLocalAdmin}
+	changed.CareUnits = []ident.HSAID{"SE2321000016-UC", "SE2321000016-UB"}
+	changed.MustChange, changed.Disabled, changed.CreatedAt = false, true, time.Now() // not changed by UpdateUser
+	if err := r.UpdateUser(ctx, changed); err != nil {
+		t.Fatal(err)
+	}
+	got, hash, err := r.UserByName(ctx, "anna")
+	if err != nil || hash != "$argon2id$hash-1" || got.Name != "Anna Berg" || got.HSAID != "SE2321000016-9999" || got.Title != "Verksamhetschef" ||
+		!slices.Equal(got.Roles, changed.Roles) || !slices.Equal(got.CareUnits, changed.CareUnits) ||
+		!got.MustChange || got.Disabled || !got.CreatedAt.Equal(created) {
+		t.Fatalf("after UpdateUser: %+v %q %v", got, hash, err)
+	}
+	none := got.Clone()
+	none.Roles, none.CareUnits = nil, nil
+	if err := r.UpdateUser(ctx, none); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, _ := r.UserByName(ctx, "anna"); len(got.Roles) != 0 || len(got.CareUnits) != 0 {
+		t.Fatalf("roles and units not emptied: %+v", got)
+	}
+	code(t, r.UpdateUser(ctx, account.User{Username: "nobody", TenantID: "t1", HSAID: "SE2321000016-1"}), vakt.CodeNotFound, "update unknown")
+	foreign := anna.Clone()
+	foreign.TenantID = "t2"
+	code(t, r.UpdateUser(ctx, foreign), vakt.CodeNotFound, "update through another tenant")
+	bad := anna.Clone()
+	bad.Roles = []vakt.Role{vakt.RoleReviewer, "admin"}
+	code(t, r.UpdateUser(ctx, bad), vakt.CodeInvalid, "update with an unknown role")
+	bad = anna.Clone()
+	bad.CareUnits = []ident.HSAID{"SE2321000016-UA", "SE2321000016-UA"}
+	code(t, r.UpdateUser(ctx, bad), vakt.CodeInvalid, "update with a unit twice")
+	if got, _, _ := r.UserByName(ctx, "anna"); got.Name != "Anna Berg" || len(got.Roles) != 0 {
+		t.Fatalf("a refused update changed the account: %+v", got)
+	}
+
+	if err := r.SetDisabled(ctx, "t1", "anna", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.SetDisabled(ctx, "t1", "anna", true); err != nil {
+		t.Fatalf("disabling twice: %v", err)
+	}
+	if got, _, _ := r.UserByName(ctx, "anna"); !got.Disabled {
+		t.Fatal("not disabled")
+	}
+	if list, _ := r.Users(ctx, "t1"); len(list) != 2 || !list[0].Disabled || list[1].Disabled {
+		t.Fatalf("Users does not show the disabled state: %+v", list)
+	}
+	code(t, r.SetDisabled(ctx, "t2", "anna", false), vakt.CodeNotFound, "enable through another tenant")
+	code(t, r.SetDisabled(ctx, "t1", "nobody", true), vakt.CodeNotFound, "disable unknown")
+	if got, _, _ := r.UserByName(ctx, "anna"); !got.Disabled {
+		t.Fatal("another tenant enabled the account")
+	}
+	if err := r.SetDisabled(ctx, "t1", "anna", false); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, _ := r.UserByName(ctx, "anna"); got.Disabled {
+		t.Fatal("not enabled")
+	}
+
+	code(t, r.DeleteUser(ctx, "t2", "anna"), vakt.CodeNotFound, "remove through another tenant")
+	if _, _, err := r.UserByName(ctx, "anna"); err != nil {
+		t.Fatalf("another tenant removed the account: %v", err)
+	}
+	if err := r.DeleteUser(ctx, "t1", "anna"); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = r.UserByName(ctx, "anna")
+	code(t, err, vakt.CodeNotFound, "removed account")
+	code(t, r.DeleteUser(ctx, "t1", "anna"), vakt.CodeNotFound, "remove twice")
+	if list, _ := r.Users(ctx, ""); len(list) != 2 || list[0].Username != "norole" || list[1].Username != "bo" {
+		t.Fatalf("after removal: %+v", list)
+	}
+	// The username is free again, and the new account has none of the old one's roles or units.
+	if err := r.CreateUser(ctx, account.User{Username: "anna", TenantID: "t2", HSAID: "SE2321000016-7777"}, "h"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, _ := r.UserByName(ctx, "anna"); got.TenantID != "t2" || len(got.Roles) != 0 || len(got.CareUnits) != 0 {
+		t.Fatalf("the username's new account: %+v", got)
+	}
+}
+
+// testAccountChangesOtherHandles: an account disabled, changed or removed through one handle
+// (the CLI, another node) cannot log in through another at once.
+func testAccountChangesOtherHandles(t *testing.T, open func() Registry) {
+	ctx := context.Background()
+	server, cli := open(), open()
+	if err := cli.CreateTenant(ctx, tenant.Tenant{ID: "t1", Name: "T", CareProviders: []ident.HSAID{"SE2321000016-0001"}}); err != nil {
+		t.Fatal(err)
+	}
+	params := account.Params{MemoryKiB: 64, Time: 1, Threads: 1}
+	u := account.User{Username: "anna", TenantID: "t1", HSAID: "SE2321000016-1234", Roles: []vakt.Role{vakt.RoleReviewer}}
+	if err := cli.CreateUser(ctx, u, account.HashPassword("ett lösenord att minnas", params)); err != nil {
+		t.Fatal(err)
+	}
+	a := &account.Authenticator{Store: server, Params: params}
+	if _, err := a.Login(ctx, "anna", "ett lösenord att minnas"); err != nil {
+		t.Fatal(err)
+	}
+	if err := cli.SetDisabled(ctx, "t1", "anna", true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Login(ctx, "anna", "ett lösenord att minnas"); vakt.ErrorCode(err) != vakt.CodeUnauthorized {
+		t.Fatalf("a disabled account logs in: %v", err)
+	}
+	if err := cli.SetDisabled(ctx, "t1", "anna", false); err != nil {
+		t.Fatal(err)
+	}
+	u.Roles = []vakt.Role{vakt.RoleManager}
+	if err := cli.UpdateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := a.Login(ctx, "anna", "ett lösenord att minnas"); err != nil || !slices.Equal(got.Roles, u.Roles) {
+		t.Fatalf("after enabling and changing roles: %+v %v", got, err)
+	}
+	if err := cli.DeleteUser(ctx, "t1", "anna"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Login(ctx, "anna", "ett lösenord att minnas"); vakt.ErrorCode(err) != vakt.CodeUnauthorized {
+		t.Fatalf("a removed account logs in: %v", err)
 	}
 }
