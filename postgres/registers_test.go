@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/vakt/vakt/logcontrol/logcontroltest"
 	"github.com/vakt/vakt/postgres/pgtest"
 	"github.com/vakt/vakt/register"
 	"github.com/vakt/vakt/register/registertest"
@@ -17,5 +18,19 @@ func TestRegisterConformance(t *testing.T) {
 		}
 		t.Cleanup(func() { r.Close() })
 		return r
+	})
+}
+
+func TestLogControlScenario(t *testing.T) {
+	logcontroltest.Run(t, func(t *testing.T) logcontroltest.Env {
+		dsn := pgtest.DSN(t)
+		stores := openTestStores(t, dsn, LogOptions{})
+		t.Cleanup(func() { stores.Close() })
+		reg, err := OpenRegistry(context.Background(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { reg.Close() })
+		return logcontroltest.Env{Logs: stores, Registers: stores.RegisterStores(), Tenants: reg}
 	})
 }
