@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/vakt/vakt"
-	"github.com/vakt/vakt/account"
 	"github.com/vakt/vakt/accesslog"
+	"github.com/vakt/vakt/account"
 	"github.com/vakt/vakt/ident"
 	"github.com/vakt/vakt/register"
 	"github.com/vakt/vakt/tenant"

@@ -452,4 +452,3 @@ func containsDigits(s string, n int) bool {
 	}
 	return false
 }
-
