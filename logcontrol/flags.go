@@ -232,7 +232,9 @@ func Compute(ctx context.Context, log EntrySource, regs register.Source, q Query
 		if !seen(e) {
 			return nil
 		}
-		users[e.User.ID] = e.User.PersonID
+		if pid, ok := users[e.User.ID]; !ok || pid.IsZero() {
+			users[e.User.ID] = e.User.PersonID // an entry without user.personId does not hide another's
+		}
 		k := unitUser{e.User.CareUnit.ID, e.User.ID}
 		set := volume[k]
 		if set == nil {
