@@ -14,7 +14,7 @@ import (
 // driver, so that every engine and surface shares them unchanged (STYLE.md, "Imports point
 // inwards").
 func TestDomainPackagesDoNoIO(t *testing.T) {
-	domain := []string{".", "./ident", "./tenant", "./auth", "./account", "./accesslog", "./synth", "./merkle", "./audit"}
+	domain := []string{".", "./ident", "./tenant", "./auth", "./account", "./accesslog", "./synth", "./merkle", "./audit", "./register", "./logcontrol"}
 	forbidden := []string{
 		"database/sql", "net/http", "os/exec",
 		"github.com/vakt/vakt/sqlite", "github.com/vakt/vakt/rest", "github.com/vakt/vakt/server",

@@ -27,6 +27,8 @@ import (
 	"github.com/vakt/vakt/accesslog"
 	"github.com/vakt/vakt/auth"
 	"github.com/vakt/vakt/ident"
+	"github.com/vakt/vakt/logcontrol"
+	"github.com/vakt/vakt/register"
 	"github.com/vakt/vakt/rest"
 	"github.com/vakt/vakt/server"
 	"github.com/vakt/vakt/sqlite"
@@ -222,7 +224,11 @@ func newEnvConfig(t *testing.T, cfg envConfig) *env {
 		svcStores = cfg.wrap(stores)
 	}
 	svc := &accesslog.Service{Stores: svcStores, Tenants: reg, Now: func() time.Time { return now }, MaxBatch: cfg.maxBatch}
-	api := &rest.API{Service: svc, Auth: &auth.Authenticator{Store: reg}, Logger: logger, MaxBodyBytes: cfg.maxBody}
+	regs := sqlite.NewRegisters(filepath.Join(dir, "tenants"))
+	t.Cleanup(func() { regs.Close() })
+	api := &rest.API{Service: svc, Auth: &auth.Authenticator{Store: reg}, Logger: logger, MaxBodyBytes: cfg.maxBody,
+		Registers: &register.Service{Stores: regs, Now: func() time.Time { return now }},
+		Controls:  &logcontrol.Service{Logs: svcStores, Registers: regs, Tenants: reg, Now: func() time.Time { return now }}}
 	srv := &server.Server{API: api, Logger: logger, Version: "test", Ready: cfg.ready}
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)

@@ -38,7 +38,7 @@ func TestOpenAPIDocument(t *testing.T) {
 			}
 			if strings.HasPrefix(path, "/api/v1/") {
 				want := "reader"
-				if method == "POST" && path == "/api/v1/logs" {
+				if method == "POST" && path == "/api/v1/logs" || strings.HasPrefix(path, "/api/v1/registers/") {
 					want = "writer"
 				}
 				if !slices.Equal(roles, []string{want}) {
@@ -59,7 +59,8 @@ func TestOpenAPIDocument(t *testing.T) {
 		"GET /api/v1/checkpoint", "GET /api/v1/checkpoint/key", "GET /api/v1/consistency",
 		"GET /api/v1/logs/{logId}", "GET /api/v1/logs/{logId}/proof",
 		"GET /healthz", "GET /metrics", "GET /openapi.json", "GET /readyz",
-		"POST /api/v1/logs", "POST /api/v1/logs/export", "POST /api/v1/logs/search",
+		"POST /api/v1/controls/flags/search", "POST /api/v1/logs", "POST /api/v1/logs/export", "POST /api/v1/logs/search",
+		"PUT /api/v1/registers/{kind}",
 	}
 	if !slices.Equal(routes, want) {
 		t.Errorf("documented routes %v, want %v", routes, want)

@@ -19,6 +19,8 @@ import (
 	"github.com/vakt/vakt"
 	"github.com/vakt/vakt/accesslog"
 	"github.com/vakt/vakt/auth"
+	"github.com/vakt/vakt/logcontrol"
+	"github.com/vakt/vakt/register"
 )
 
 // Limits of request bodies.
@@ -35,6 +37,11 @@ type API struct {
 	MaxBodyBytes int64
 	// OnAppend, if set, is told about every successful append (for metrics).
 	OnAppend func(tenantID string, accepted, duplicates int)
+
+	// Registers and Controls, when set, serve register imports and log controls' flags.
+	Registers        *register.Service
+	Controls         *logcontrol.Service
+	MaxRegisterBytes int64 // defaults to DefaultMaxRegisterBytes
 }
 
 //go:embed openapi.json
@@ -53,6 +60,12 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/checkpoint", a.authenticated(a.handleCheckpoint))
 	mux.Handle("GET /api/v1/checkpoint/key", a.authenticated(a.handleCheckpointKey))
 	mux.Handle("GET /api/v1/consistency", a.authenticated(a.handleConsistency))
+	if a.Registers != nil {
+		mux.Handle("PUT /api/v1/registers/{kind}", a.authenticated(a.handleRegisterImport))
+	}
+	if a.Controls != nil {
+		mux.Handle("POST /api/v1/controls/flags/search", a.authenticated(a.handleFlagSearch))
+	}
 	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(openAPI)

@@ -33,9 +33,9 @@ var (
 	sqliteDriver *sqlite3.SQLiteDriver
 )
 
-// register installs a database/sql driver whose connections get vakt's pragmas, so that no
+// registerDriver installs a database/sql driver whose connections get vakt's pragmas, so that no
 // connection in the pool ever runs with different durability settings.
-func register() {
+func registerDriver() {
 	registerOnce.Do(func() {
 		sqliteDriver = &sqlite3.SQLiteDriver{
 			ConnectHook: func(c *sqlite3.SQLiteConn) error {
@@ -68,7 +68,7 @@ type connConfig struct {
 
 // openDB opens a pool on the database file at path.
 func openDB(path string, cfg connConfig) (*sql.DB, error) {
-	register()
+	registerDriver()
 	// Each connection keeps its prepared statements: every query's text is fixed (lists travel
 	// as one JSON parameter), so the same few are used again and again, and preparing one
 	// costs as much as a small read.
@@ -194,6 +194,18 @@ func migrate(ctx context.Context, db *sql.DB, set string) error {
 		tx, err := db.BeginTx(ctx, nil)
 		if err != nil {
 			return translate(err, "begin migration")
+		}
+		// Another connection (the register store beside a log, or another process) may have
+		// applied this version since it was read; the write lock this transaction holds makes the
+		// second look final.
+		var now int
+		if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&now); err != nil {
+			tx.Rollback()
+			return translate(err, "read schema version")
+		}
+		if now > i {
+			tx.Rollback()
+			continue
 		}
 		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 			tx.Rollback()

@@ -29,6 +29,7 @@ usage: vakt <command> [flags]
   token revoke     revoke a token
   user create      create a person's account for the web tool (password from stdin or generated)
   user list        list people's accounts
+  registers import import a reference register (staff, persons, watchlist, cases, units) for log controls
   export           write a tenant's whole log as a verifiable bundle
   verify           check a log against its signed checkpoints (bundle, data or live)
   gen              write realistic synthetic log entries as NDJSON
@@ -97,6 +98,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return runUserList(ctx, r, stdout, stderr)
 		}
 		return fmt.Errorf("usage: vakt user create|list")
+	case "registers":
+		switch s, r := sub(); s {
+		case "import":
+			return runRegistersImport(ctx, r, stdin, stdout, stderr)
+		}
+		return fmt.Errorf("usage: vakt registers import")
 	case "export":
 		return runExport(ctx, rest, stdout, stderr)
 	case "verify":

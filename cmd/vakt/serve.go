@@ -22,8 +22,10 @@ import (
 	"github.com/vakt/vakt/account"
 	"github.com/vakt/vakt/auth"
 	"github.com/vakt/vakt/ident"
+	"github.com/vakt/vakt/logcontrol"
 	"github.com/vakt/vakt/oidc"
 	"github.com/vakt/vakt/postgres"
+	"github.com/vakt/vakt/register"
 	"github.com/vakt/vakt/rest"
 	"github.com/vakt/vakt/rivta"
 	"github.com/vakt/vakt/server"
@@ -130,6 +132,7 @@ type Main struct {
 	Config   ServeConfig
 	Registry registry
 	Stores   stores
+	Regs     registers
 	Server   *server.Server
 	Web      *web.UI
 
@@ -142,6 +145,12 @@ type registry interface {
 	tenant.Directory
 	auth.CredentialStore
 	account.Store
+	Close() error
+}
+
+// registers are the tenants' reference registers of either engine.
+type registers interface {
+	register.Stores
 	Close() error
 }
 
@@ -210,6 +219,7 @@ func (m *Main) Open(ctx context.Context) error {
 			return fmt.Errorf("open tenant stores: %w", err)
 		}
 		m.Stores, ping = pg, pg.Ping
+		m.Regs = pg.RegisterStores()
 		reg.MustRegister(pgStoreCollector{pg})
 	} else {
 		opts := sqlite.Options{CacheKiB: c.CacheMiB * 1024, SealEntries: c.SealEntries, Logger: log,
@@ -219,6 +229,7 @@ func (m *Main) Open(ctx context.Context) error {
 			return fmt.Errorf("open tenant stores: %w", err)
 		}
 		m.Stores = sq
+		m.Regs = sqlite.NewRegisters(tenantDir(c.DataDir))
 		reg.MustRegister(storeCollector{sq})
 	}
 	if c.FirstStart {
@@ -252,6 +263,8 @@ func (m *Main) Open(ctx context.Context) error {
 			appended.WithLabelValues(tenant).Add(float64(accepted))
 			dups.WithLabelValues(tenant).Add(float64(duplicates))
 		},
+		Registers: &register.Service{Stores: m.Regs},
+		Controls:  &logcontrol.Service{Logs: m.Stores, Registers: m.Regs, Tenants: m.Registry},
 	}
 	soap := &rivta.API{
 		Service: svc, Auth: api.Auth, Logger: log, MaxBodyBytes: c.MaxBodyBytes, OnAppend: api.OnAppend,
@@ -296,6 +309,9 @@ func (m *Main) Run(ctx context.Context) error {
 // Close releases storage; everything acknowledged is already durable.
 func (m *Main) Close() error {
 	var errs []error
+	if m.Regs != nil {
+		errs = append(errs, m.Regs.Close())
+	}
 	if m.Stores != nil {
 		errs = append(errs, m.Stores.Close())
 	}

@@ -1,0 +1,418 @@
+// Package logcontrol holds the rules of log controls (loggkontroller, HSLF-FS 2016:40 4 kap.
+// 9 §): automatic flags on accesses that deserve a reviewer's look, each with a plain-language
+// Swedish reason naming its evidence, and explanations that count against suspicion, with the
+// share of accesses they explain per unit and month.
+//
+// It does no I/O: it reads entries through an EntrySource and reference data through a
+// register.Source, in a set-oriented pass (registers loaded into maps once, entries streamed
+// twice), never a query per entry.
+package logcontrol
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/vakt/vakt"
+	"github.com/vakt/vakt/accesslog"
+	"github.com/vakt/vakt/ident"
+	"github.com/vakt/vakt/register"
+)
+
+// Kind is a flag's stable identifier; it leaves the process (API, stored control records) with
+// this spelling.
+type Kind string
+
+// Flag kinds. docs/CONTROLS.md states each rule exactly.
+const (
+	KindSelf              Kind = "self"               // the user's own record
+	KindColleague         Kind = "colleague"          // the patient is or was staff of the same care provider
+	KindProtectedIdentity Kind = "protected_identity" // skyddade personuppgifter
+	KindWatchlist         Kind = "watchlist"          // patient of media interest or other VIP
+	KindDeceased          Kind = "deceased"           // access after the date of death
+	KindClosedCase        Kind = "closed_case"        // every case of the patient was closed
+	KindSameSurname       Kind = "same_surname"       // user and patient share a surname
+	KindSameAddress       Kind = "same_address"       // user and patient live at the same address
+	KindOutOfHours        Kind = "out_of_hours"       // outside the unit's working hours
+	KindHighVolume        Kind = "high_volume"        // far more distinct patients than peers at the unit
+	// KindSelfGrantedRole (a person gave themselves a role) needs the history of role changes
+	// of people's accounts, which vakt does not keep yet; the kind is reserved and never
+	// computed until it does.
+	KindSelfGrantedRole Kind = "self_granted_role"
+)
+
+// Kinds returns the kinds Compute evaluates, in the order results list them.
+func Kinds() []Kind {
+	return []Kind{KindSelf, KindColleague, KindProtectedIdentity, KindWatchlist, KindDeceased, KindClosedCase,
+		KindSameSurname, KindSameAddress, KindOutOfHours, KindHighVolume}
+}
+
+// ExplanationKind identifies an explanation.
+type ExplanationKind string
+
+// Explanations.
+const (
+	// ExplainedByDocumentation: the user wrote, signed or countersigned in the same patient's
+	// record within ExplainWindow of the access (the access itself counts when it is one).
+	ExplainedByDocumentation ExplanationKind = "documentation"
+	// ExplainedBySameUnit: the access was made from the care unit that produced the data.
+	ExplainedBySameUnit ExplanationKind = "same_unit"
+)
+
+// ExplainWindow is how near documentation must be to explain an access: a care episode's
+// notes are usually written the same day, and night shifts cross midnight.
+const ExplainWindow = 24 * time.Hour
+
+// High-volume rule: a user is flagged at a unit when the distinct patients they accessed there
+// in the period exceed median + HighVolumeK · max(1.4826·MAD, 1) and twice the median, among at
+// least HighVolumeMinPeers users of the unit. Median and MAD ignore the few extreme users that
+// a mean and standard deviation would follow; 1.4826·MAD estimates the standard deviation of
+// normal traffic; the floor of 1 and the factor two keep units where everyone sees about as
+// many patients from flagging someone for a handful more.
+const (
+	HighVolumeK        = 3.0
+	HighVolumeMinPeers = 5
+)
+
+// MaxPeriod is the longest period one computation covers.
+const MaxPeriod = 92 * 24 * time.Hour
+
+// MaxFlags bounds one result; a result that large needs narrower kinds, units or periods.
+const MaxFlags = 100000
+
+// Stockholm is the time zone of working hours, dates of death and months.
+var Stockholm = mustLoad("Europe/Stockholm")
+
+func mustLoad(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}
+
+// Query selects the accesses to judge: startDate in [From, To), optionally made from one care
+// unit, and the kinds of flags wanted (all when empty).
+type Query struct {
+	From, To time.Time
+	CareUnit ident.HSAID
+	Kinds    []Kind
+}
+
+// Validate checks q's own fields.
+func (q *Query) Validate() error {
+	var probs []vakt.Problem
+	add := func(field, reason string) {
+		probs = append(probs, vakt.Problem{Index: -1, Field: field, Reason: reason})
+	}
+	if q.From.IsZero() {
+		add("from", "is required")
+	}
+	if q.To.IsZero() {
+		add("to", "is required")
+	}
+	if !q.From.IsZero() && !q.To.IsZero() {
+		if !q.From.Before(q.To) {
+			add("to", "must be after from")
+		} else if q.To.Sub(q.From) > MaxPeriod {
+			add("to", "must be at most 92 days after from")
+		}
+	}
+	for i, k := range q.Kinds {
+		switch {
+		case k == KindSelfGrantedRole:
+			add(fmt.Sprintf("kinds[%d]", i), "is not computed yet: vakt keeps no history of role changes")
+		case !slices.Contains(Kinds(), k):
+			add(fmt.Sprintf("kinds[%d]", i), "is not a flag kind")
+		}
+	}
+	if len(probs) > 0 {
+		return vakt.Invalid("flag search is invalid", probs...)
+	}
+	return nil
+}
+
+// Explanation is a reason an access may be in order.
+type Explanation struct {
+	Kind   ExplanationKind `json:"kind"`
+	Reason string          `json:"reason"`
+}
+
+// Flag is one reason for a reviewer to look at one access. An entry naming several patients is
+// flagged once per kind, for the first patient that meets the rule.
+type Flag struct {
+	LogID        string        `json:"logId"`
+	Kind         Kind          `json:"kind"`
+	Reason       string        `json:"reason"`
+	StartDate    time.Time     `json:"startDate"`
+	UserID       ident.HSAID   `json:"userId"`
+	CareUnitID   ident.HSAID   `json:"careUnitId"`
+	Explanations []Explanation `json:"explanations"`
+}
+
+// UnitMonth is how many of a unit's accesses in a month are explained and flagged. An access
+// is an entry naming at least one patient, counted at the unit it was made from; it is
+// explained when every patient it names has an explanation.
+type UnitMonth struct {
+	CareUnitID       ident.HSAID `json:"careUnitId"`
+	Month            string      `json:"month"` // YYYY-MM, Swedish time
+	Accesses         int         `json:"accesses"`
+	Explained        int         `json:"explained"`
+	Flagged          int         `json:"flagged"`
+	FlaggedExplained int         `json:"flaggedExplained"`
+}
+
+// Share returns the explained share of the accesses, 0 when there are none.
+func (u *UnitMonth) Share() float64 {
+	if u.Accesses == 0 {
+		return 0
+	}
+	return float64(u.Explained) / float64(u.Accesses)
+}
+
+// Result is the outcome of Compute: flags ordered by startDate, logId and kind, and the
+// explained share per unit and month.
+type Result struct {
+	Flags     []Flag      `json:"flags"`
+	Truncated bool        `json:"truncated"`
+	Units     []UnitMonth `json:"units"`
+}
+
+// EntrySource streams the log: Each calls fn for every entry with startDate in [from, to),
+// made from unit when unit is not empty, in any order, and stops at fn's first error.
+type EntrySource interface {
+	Each(ctx context.Context, from, to time.Time, unit ident.HSAID, fn func(*accesslog.Entry) error) error
+}
+
+// Visible, when set, limits which accesses Compute judges, by the unit they were made from (a
+// person limited to some care units).
+type Visible func(unit ident.HSAID) bool
+
+type userPatient struct {
+	user    ident.HSAID
+	patient ident.PersonID
+}
+
+type unitUser struct {
+	unit, user ident.HSAID
+}
+
+// Compute judges every access of q's period (see Kinds and docs/CONTROLS.md for the rules).
+// The log is read twice: first the period widened by ExplainWindow for documentation and the
+// period itself for the patients and volumes involved, then the period again to judge each
+// access with the registers loaded into maps in between.
+func Compute(ctx context.Context, log EntrySource, regs register.Source, q Query, visible Visible) (Result, error) {
+	if err := q.Validate(); err != nil {
+		return Result{}, err
+	}
+	want := map[Kind]bool{}
+	for _, k := range Kinds() {
+		want[k] = len(q.Kinds) == 0 || slices.Contains(q.Kinds, k)
+	}
+	seen := func(e *accesslog.Entry) bool {
+		return (q.CareUnit == "" || e.User.CareUnit.ID == q.CareUnit) && (visible == nil || visible(e.User.CareUnit.ID)) &&
+			!e.Activity.StartDate.Before(q.From) && e.Activity.StartDate.Before(q.To)
+	}
+
+	// Pass 1.
+	docs := map[userPatient][]int64{}
+	volume := map[unitUser]map[ident.PersonID]struct{}{}
+	patients := map[ident.PersonID]struct{}{}
+	users := map[ident.HSAID]ident.PersonID{}
+	err := log.Each(ctx, q.From.Add(-ExplainWindow), q.To.Add(ExplainWindow), "", func(e *accesslog.Entry) error {
+		if isDocumentation(e.Activity.Type) {
+			for _, p := range e.Patients() {
+				k := userPatient{e.User.ID, p}
+				docs[k] = append(docs[k], e.Activity.StartDate.Unix())
+			}
+		}
+		if !seen(e) {
+			return nil
+		}
+		if pid, ok := users[e.User.ID]; !ok || pid.IsZero() {
+			users[e.User.ID] = e.User.PersonID // an entry without user.personId does not hide another's
+		}
+		k := unitUser{e.User.CareUnit.ID, e.User.ID}
+		set := volume[k]
+		if set == nil {
+			set = map[ident.PersonID]struct{}{}
+			volume[k] = set
+		}
+		for _, p := range e.Patients() {
+			patients[p] = struct{}{}
+			set[p] = struct{}{}
+		}
+		return nil
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	for _, ts := range docs {
+		slices.Sort(ts)
+	}
+
+	// Registers.
+	j, err := loadRegisters(ctx, regs, patients, users)
+	if err != nil {
+		return Result{}, err
+	}
+	j.docs = docs
+	j.want = want
+	j.highVolume = highVolume(volume)
+
+	// Pass 2.
+	var res Result
+	months := map[string]*UnitMonth{}
+	err = log.Each(ctx, q.From, q.To, q.CareUnit, func(e *accesslog.Entry) error {
+		if !seen(e) {
+			return nil
+		}
+		pats := e.Patients()
+		if len(pats) == 0 {
+			return nil
+		}
+		flags, explained := j.judge(e, pats)
+		month := e.Activity.StartDate.In(Stockholm).Format("2006-01")
+		um := months[string(e.User.CareUnit.ID)+" "+month]
+		if um == nil {
+			um = &UnitMonth{CareUnitID: e.User.CareUnit.ID, Month: month}
+			months[string(e.User.CareUnit.ID)+" "+month] = um
+		}
+		um.Accesses++
+		if explained {
+			um.Explained++
+		}
+		if len(flags) > 0 {
+			um.Flagged++
+			if explained {
+				um.FlaggedExplained++
+			}
+		}
+		for _, f := range flags {
+			if len(res.Flags) == MaxFlags {
+				res.Truncated = true
+				break
+			}
+			res.Flags = append(res.Flags, f)
+		}
+		return nil
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	order := map[Kind]int{}
+	for i, k := range Kinds() {
+		order[k] = i
+	}
+	sort.Slice(res.Flags, func(a, b int) bool {
+		fa, fb := &res.Flags[a], &res.Flags[b]
+		if !fa.StartDate.Equal(fb.StartDate) {
+			return fa.StartDate.Before(fb.StartDate)
+		}
+		if fa.LogID != fb.LogID {
+			return fa.LogID < fb.LogID
+		}
+		return order[fa.Kind] < order[fb.Kind]
+	})
+	for _, um := range months {
+		res.Units = append(res.Units, *um)
+	}
+	sort.Slice(res.Units, func(a, b int) bool {
+		if res.Units[a].CareUnitID != res.Units[b].CareUnitID {
+			return res.Units[a].CareUnitID < res.Units[b].CareUnitID
+		}
+		return res.Units[a].Month < res.Units[b].Month
+	})
+	if res.Flags == nil {
+		res.Flags = []Flag{}
+	}
+	if res.Units == nil {
+		res.Units = []UnitMonth{}
+	}
+	return res, nil
+}
+
+func isDocumentation(t accesslog.ActivityType) bool {
+	k, _ := t.Known()
+	return k == accesslog.ActivityWrite || k == accesslog.ActivitySign || k == accesslog.ActivityCountersign
+}
+
+// volumeStat is a user's standing among the users of a unit.
+type volumeStat struct {
+	count, peers int
+	median       float64
+}
+
+// highVolume returns the users flagged for volume at each unit (see HighVolumeK).
+func highVolume(volume map[unitUser]map[ident.PersonID]struct{}) map[unitUser]volumeStat {
+	byUnit := map[ident.HSAID][]unitUser{}
+	for k := range volume {
+		byUnit[k.unit] = append(byUnit[k.unit], k)
+	}
+	out := map[unitUser]volumeStat{}
+	for _, us := range byUnit {
+		if len(us) < HighVolumeMinPeers {
+			continue
+		}
+		counts := make([]float64, len(us))
+		for i, u := range us {
+			counts[i] = float64(len(volume[u]))
+		}
+		med := median(counts)
+		dev := make([]float64, len(counts))
+		for i, c := range counts {
+			dev[i] = abs(c - med)
+		}
+		scale := max(1.4826*median(dev), 1)
+		limit := max(med+HighVolumeK*scale, 2*med)
+		for i, u := range us {
+			if counts[i] > limit {
+				out[u] = volumeStat{count: int(counts[i]), peers: len(us), median: med}
+			}
+		}
+	}
+	return out
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+func abs(x float64) float64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// surnameParts splits a family name into its lower-case parts (double names such as
+// "Andersson Berg" or "Berg-Ek"), ignoring parts of one letter.
+func surnameParts(name string) []string {
+	var out []string
+	for _, p := range strings.FieldsFunc(strings.ToLower(name), func(r rune) bool { return r == ' ' || r == '-' }) {
+		if len([]rune(p)) > 1 {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// commonPart returns the first part of a (as written in a) that b also has.
+func commonPart(a, b string) (string, bool) {
+	bp := surnameParts(b)
+	for _, p := range strings.FieldsFunc(a, func(r rune) bool { return r == ' ' || r == '-' }) {
+		if slices.Contains(bp, strings.ToLower(p)) && len([]rune(p)) > 1 {
+			return p, true
+		}
+	}
+	return "", false
+}

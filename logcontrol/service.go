@@ -1,0 +1,158 @@
+package logcontrol
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"strings"
+	"time"
+
+	"github.com/vakt/vakt"
+	"github.com/vakt/vakt/accesslog"
+	"github.com/vakt/vakt/account"
+	"github.com/vakt/vakt/ident"
+	"github.com/vakt/vakt/register"
+	"github.com/vakt/vakt/tenant"
+)
+
+// Service computes flags for callers allowed to see them. Flags name patients' accesses, so
+// they are a read of log data:
+//
+//   - a person needs account.FollowUp (granskare, chef, loggadministrator); the read is stored
+//     in the tenant's own log before anything is computed (PDL 4 kap. 3 §), and a person limited
+//     to care units sees only accesses made from them;
+//   - a system token needs the reader role, the role that may already search the whole log,
+//     for integrations that feed a case-management or SIEM system; its calls are recorded in
+//     the server's access log by credential, like its searches.
+type Service struct {
+	Logs      accesslog.Stores
+	Registers register.Stores
+	Tenants   tenant.Directory
+	Now       func() time.Time // defaults to time.Now
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// Flags computes the flags and explained shares of q in the caller's tenant.
+func (s *Service) Flags(ctx context.Context, q Query) (Result, error) {
+	p := vakt.PrincipalFrom(ctx)
+	if p == nil {
+		return Result{}, vakt.Errorf(vakt.CodeUnauthorized, "authentication required")
+	}
+	switch p.Kind {
+	case vakt.PrincipalSystem:
+		if !p.Has(vakt.RoleReader) {
+			return Result{}, vakt.Errorf(vakt.CodeForbidden, "this credential lacks the reader role")
+		}
+	case vakt.PrincipalPerson:
+		if !account.Allowed(p, account.FollowUp) {
+			return Result{}, vakt.Errorf(vakt.CodeForbidden, "your roles do not allow this")
+		}
+		if _, err := ident.ParseHSAID(p.HSAID); err != nil {
+			return Result{}, vakt.Errorf(vakt.CodeForbidden, "your account has no valid HSA-id, so your searches cannot be logged")
+		}
+	default:
+		return Result{}, vakt.Errorf(vakt.CodeForbidden, "unknown kind of credential")
+	}
+	if err := q.Validate(); err != nil {
+		return Result{}, err
+	}
+	t, err := s.Tenants.Tenant(ctx, p.TenantID)
+	if vakt.ErrorCode(err) == vakt.CodeNotFound {
+		return Result{}, vakt.Errorf(vakt.CodeUnauthorized, "the credential's tenant does not exist")
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	st, err := s.Logs.Store(ctx, t.ID)
+	if err != nil {
+		return Result{}, err
+	}
+	regs, err := s.Registers.Registers(ctx, t.ID)
+	if err != nil {
+		return Result{}, err
+	}
+	var visible Visible
+	if p.Kind == vakt.PrincipalPerson {
+		if err := s.logRead(ctx, st, p, &t, &q); err != nil {
+			return Result{}, err
+		}
+		if p.Limited() {
+			if q.CareUnit != "" && !p.InUnits(string(q.CareUnit)) {
+				return Result{Flags: []Flag{}, Units: []UnitMonth{}}, nil
+			}
+			visible = func(u ident.HSAID) bool { return p.InUnits(string(u)) }
+		}
+	}
+	return Compute(ctx, StoreEntries{st}, register.Registers{Store: regs}, q, visible)
+}
+
+// StoreEntries reads entries from an access-log Store, streaming.
+type StoreEntries struct{ Store accesslog.Store }
+
+// Each implements EntrySource.
+func (s StoreEntries) Each(ctx context.Context, from, to time.Time, unit ident.HSAID, fn func(*accesslog.Entry) error) error {
+	return s.Store.Export(ctx, accesslog.Query{From: from, To: to, CareUnitID: unit}, func(sd *accesslog.Stored) error {
+		e, err := sd.Entry()
+		if err != nil {
+			return err
+		}
+		return fn(&e)
+	})
+}
+
+// logRead appends the entry that records a person's flag search to the tenant's log, in the
+// shape of the follow-up tool's own entries (accesslog.Service.FollowUp).
+func (s *Service) logRead(ctx context.Context, st accesslog.Store, p *vakt.Principal, t *tenant.Tenant, q *Query) error {
+	cp := accesslog.CareProvider{ID: t.CareProviders[0], Name: t.Name}
+	unit := accesslog.CareUnit{ID: cp.ID}
+	if p.Limited() {
+		unit = accesslog.CareUnit{ID: ident.HSAID(p.CareUnits[0])}
+	}
+	var args strings.Builder
+	args.WriteString("Loggkontroll, automatiska flaggor, ")
+	args.WriteString(q.From.In(Stockholm).Format(time.DateOnly) + "–" + q.To.In(Stockholm).Add(-time.Nanosecond).Format(time.DateOnly))
+	if q.CareUnit != "" {
+		args.WriteString(", vårdenhet " + string(q.CareUnit))
+	}
+	if len(q.Kinds) > 0 {
+		ks := make([]string, len(q.Kinds))
+		for i, k := range q.Kinds {
+			ks[i] = string(k)
+		}
+		args.WriteString(", flaggor " + strings.Join(ks, " "))
+	}
+	e := accesslog.Entry{
+		LogID:  newUUID(),
+		System: accesslog.System{ID: accesslog.FollowUpSystemID(t), Name: "vakt loggkontroll"},
+		Activity: accesslog.Activity{Type: accesslog.ActivityRead, Level: "Loggkontroll", Args: args.String(),
+			StartDate: s.now().UTC().Truncate(time.Microsecond), Purpose: accesslog.PurposeFollowUp},
+		User: accesslog.User{ID: ident.HSAID(p.HSAID), Name: truncateRunes(p.Name, accesslog.MaxTextLen), Title: truncateRunes(p.Title, accesslog.MaxTextLen),
+			CareProvider: cp, CareUnit: unit},
+		Resources: []accesslog.Resource{{Type: "Åtkomstlogg", CareProvider: accesslog.CareProvider{ID: cp.ID}}},
+	}
+	_, err := st.Append(ctx, []accesslog.Pending{accesslog.Prepare(e)})
+	return err
+}
+
+func truncateRunes(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n])
+	}
+	return s
+}
+
+// newUUID returns a random (version 4) UUID for the logId of an entry vakt writes itself.
+func newUUID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
