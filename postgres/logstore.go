@@ -90,6 +90,13 @@ func OpenStores(ctx context.Context, dsn string, signing Signing, opts LogOption
 	// Every statement names its schema; a search_path that reaches no tenant table makes a
 	// missing qualification fail loudly instead of reading the wrong tenant.
 	cfg.ConnConfig.RuntimeParams["search_path"] = "pg_catalog"
+	// Statements are prepared once per connection (pgx's statement cache). Left to itself,
+	// PostgreSQL plans each execution anew whenever its generic plan looks costlier, and over a
+	// log partitioned by month that planning (every partition of entries and entry_patients)
+	// costs more than running a patient history: 5–15 ms against 2–3 ms at 60 partitions. No
+	// statement here gains from a plan specialised to its values, since partitions are pruned
+	// at execution and the search's indexes follow its filters, not their values.
+	cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_generic_plan"
 	if cfg.MaxConns < 8 {
 		cfg.MaxConns = 8
 	}
