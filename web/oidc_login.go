@@ -167,7 +167,7 @@ func (ui *UI) handleOIDCCallback(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if len(login.Users) == 1 {
-		ui.finishOIDC(w, r, c, login.Users[0])
+		ui.finishOIDC(w, r, c, login.Users[0], true)
 		return
 	}
 	ui.Sessions.mu.Lock()
@@ -194,15 +194,23 @@ func (ui *UI) handleOIDCTenant(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, u := range ext.choices {
 		if u.TenantID == r.PostForm.Get("tenant") {
-			ui.finishOIDC(w, r, c, u)
+			ui.finishOIDC(w, r, c, u, false)
 			return
 		}
 	}
 	ui.failKey(w, r, c, http.StatusBadRequest, "oidc.error.tenant")
 }
 
-// finishOIDC moves the person to a new session (no fixation) acting as u.
-func (ui *UI) finishOIDC(w http.ResponseWriter, r *http.Request, c *call, u account.User) {
+// finishOIDC moves the person to a new session (no fixation) acting as u, and on to their first
+// page.
+//
+// crossSite tells that this request is the IdP's redirect back to the callback, a navigation
+// that another site's page started (the IdP's login page). A redirect from there would carry
+// that start along: browsers would leave the new SameSite=Strict session cookie out of the next
+// request and the person would land on the login page again. So the callback answers with a
+// page of vakt's own that moves on at once (a Refresh header, and a link where that is off):
+// the navigation then starts on this site and the cookie goes with it.
+func (ui *UI) finishOIDC(w http.ResponseWriter, r *http.Request, c *call, u account.User, crossSite bool) {
 	id, sess := ui.Sessions.rotate(c.id, u.Username)
 	ui.Sessions.mu.Lock()
 	sess.ext = &external{user: &u}
@@ -210,7 +218,12 @@ func (ui *UI) finishOIDC(w http.ResponseWriter, r *http.Request, c *call, u acco
 	setCookie(w, r, id)
 	ui.Logger.InfoContext(r.Context(), "login", "user", u.Username, "tenant", u.TenantID, "method", "oidc",
 		"request_id", vakt.RequestIDFrom(r.Context()))
-	http.Redirect(w, r, home(&u), http.StatusSeeOther)
+	if !crossSite {
+		http.Redirect(w, r, home(&u), http.StatusSeeOther)
+		return
+	}
+	w.Header().Set("Refresh", "0; url="+home(&u))
+	ui.render(w, r, &call{id: id, sess: sess, L: c.L}, http.StatusOK, "login_continue", "", home(&u))
 }
 
 // refuseThrottled answers a password login refused by the throttle.

@@ -64,7 +64,7 @@ type UI struct {
 }
 
 // pageNames lists every page; New fails when one has no template, not the first request.
-var pageNames = []string{"login", "password", "search", "result", "entry", "accounts", "account", "account_new", "account_remove", "error", "tenant_choice"}
+var pageNames = []string{"login", "password", "search", "result", "entry", "accounts", "account", "account_new", "account_remove", "error", "tenant_choice", "login_continue"}
 
 // New checks and parses the templates and returns the UI.
 func New(ui UI) (*UI, error) {

@@ -7,8 +7,12 @@ package browsertest
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,10 +36,40 @@ func Path() string {
 	return ""
 }
 
+// Option changes how New starts the browser.
+type Option func(*settings)
+
+type settings struct {
+	hostRules []string
+	spki      []string
+	listeners []func(ev any)
+}
+
+// MapHost makes the browser reach host (on any port) at addr, a loopback host:port. Tests need
+// it where the site matters: cookies' SameSite rules compare sites (scheme and registrable
+// domain, never ports), so two servers on 127.0.0.1 are one site to the browser, while a server
+// reached as vakt.test is another site than one on 127.0.0.1.
+func MapHost(host, addr string) Option {
+	return func(s *settings) { s.hostRules = append(s.hostRules, "MAP "+host+" "+addr) }
+}
+
+// TrustCertificate makes the browser accept a TLS server that presents cert's public key, such
+// as an httptest TLS server's. Only that key: other certificate errors still fail the page.
+func TrustCertificate(cert *x509.Certificate) Option {
+	sum := sha256.Sum256(cert.RawSubjectPublicKeyInfo)
+	return func(s *settings) { s.spki = append(s.spki, base64.StdEncoding.EncodeToString(sum[:])) }
+}
+
+// Listen passes the tab's protocol events to fn, from the browser's start on; fn must return
+// quickly and must not run browser commands (chromedp.WithListener's rules).
+func Listen(fn func(ev any)) Option {
+	return func(s *settings) { s.listeners = append(s.listeners, fn) }
+}
+
 // New starts a fresh headless browser for t (its own profile in a temporary directory) and
 // returns a context of its first tab, which ends after timeout or with the test. Downloads go to
 // the returned directory.
-func New(t testing.TB, timeout time.Duration) (context.Context, string) {
+func New(t testing.TB, timeout time.Duration, options ...Option) (context.Context, string) {
 	t.Helper()
 	path := Path()
 	if path == "" {
@@ -61,8 +95,24 @@ func New(t testing.TB, timeout time.Duration) (context.Context, string) {
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.UserDataDir(t.TempDir()),
 	}
+	var set settings
+	for _, o := range options {
+		o(&set)
+	}
+	if len(set.hostRules) > 0 {
+		// A mapped name is served over plain http; the browser must not try https first.
+		opts = append(opts, chromedp.Flag("host-resolver-rules", strings.Join(set.hostRules, ",")),
+			chromedp.Flag("disable-features", "HttpsUpgrades"))
+	}
+	if len(set.spki) > 0 {
+		opts = append(opts, chromedp.Flag("ignore-certificate-errors-spki-list", strings.Join(set.spki, ",")))
+	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	tab, cancelTab := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
+	ctxOpts := []chromedp.ContextOption{chromedp.WithLogf(t.Logf)}
+	for _, fn := range set.listeners {
+		ctxOpts = append(ctxOpts, chromedp.WithListener(fn))
+	}
+	tab, cancelTab := chromedp.NewContext(actx, ctxOpts...)
 	t.Cleanup(func() {
 		cancelTab()
 		cancelAlloc()

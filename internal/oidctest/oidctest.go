@@ -1,7 +1,8 @@
 // Package oidctest starts a real OpenID provider for tests: the OpenID-certified op package of
 // zitadel/oidc, on a TLS loopback listener, with an in-memory storage written here. Its login
-// page signs in whichever person the test chose, without a form, so that an HTTP client and a
-// headless browser can both walk the whole authorization code flow.
+// page signs in whichever person the test chose, without a form, so that an HTTP client can walk
+// the whole authorization code flow; with SetLoginButton it shows a page whose button the person
+// presses first, as at a real IdP, for tests in a browser.
 //
 // Faults make the provider misbehave on purpose (a wrong nonce, another audience, an expired
 // ID token, a signature by an unpublished key), so that tests see the relying party refuse
@@ -14,8 +15,10 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
+	"html/template"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -77,6 +80,24 @@ func Start(t testing.TB) *Provider {
 	st.callback = op.AuthCallbackURL(provider)
 	mux.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
 		id := r.URL.Query().Get("authRequestID")
+		st.mu.Lock()
+		button := st.button
+		st.mu.Unlock()
+		if button {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			if err := loginPage.Execute(w, id); err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+			}
+			return
+		}
+		if err := st.complete(id); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		http.Redirect(w, r, st.callback(op.ContextWithIssuer(r.Context(), srv.URL), id), http.StatusFound)
+	})
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		id := r.PostFormValue("authRequestID")
 		if err := st.complete(id); err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
@@ -88,6 +109,26 @@ func Start(t testing.TB) *Provider {
 	st.client.loginURL = srv.URL + "/login?authRequestID="
 	return p
 }
+
+// loginPage is the provider's own login page in SetLoginButton mode: one button that signs in
+// the chosen person.
+var loginPage = template.Must(template.New("login").Parse(`<!doctype html>
+<html lang="sv"><head><meta charset="utf-8"><title>Testinloggning</title></head>
+<body><form method="post" action="/login"><input type="hidden" name="authRequestID" value="{{.}}">
+<button id="idp-login">Logga in</button></form></body></html>
+`))
+
+// SetLoginButton makes the login page wait for the person to press its button before it signs
+// them in. The navigation back to the relying party then starts on the provider's own page, as
+// at a real IdP where the person types the card's PIN: a browser treats it as another site's.
+func (p *Provider) SetLoginButton(on bool) {
+	p.st.mu.Lock()
+	defer p.st.mu.Unlock()
+	p.st.button = on
+}
+
+// Certificate is the provider's TLS certificate, for browsers that must trust it.
+func (p *Provider) Certificate() *x509.Certificate { return p.srv.Certificate() }
 
 // AllowRedirect registers uri as a redirect URI of the client, and post-logout URIs likewise.
 func (p *Provider) AllowRedirect(uris ...string) {
@@ -129,6 +170,7 @@ type storage struct {
 	codes    map[string]string // code → request id
 	tokens   map[string]*authRequest
 	ended    int
+	button   bool // the login page waits for its button
 	callback func(context.Context, string) string
 
 	key, foreign *rsa.PrivateKey
