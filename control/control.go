@@ -136,7 +136,9 @@ func (c *Control) Assessed() int {
 // Validate checks what a Store may rely on: a control with these fields is whole.
 func (c *Control) Validate() error {
 	var probs []vakt.Problem
-	add := func(field, reason string) { probs = append(probs, vakt.Problem{Index: -1, Field: field, Reason: reason}) }
+	add := func(field, reason string) {
+		probs = append(probs, vakt.Problem{Index: -1, Field: field, Reason: reason})
+	}
 	if !validID(c.ID) {
 		add("id", "must be 1 to 64 letters, digits or '-'")
 	}

@@ -124,7 +124,9 @@ type SampleRequest struct {
 // Validate checks r's own fields.
 func (r *SampleRequest) Validate() error {
 	var probs []vakt.Problem
-	add := func(field, reason string) { probs = append(probs, vakt.Problem{Index: -1, Field: field, Reason: reason}) }
+	add := func(field, reason string) {
+		probs = append(probs, vakt.Problem{Index: -1, Field: field, Reason: reason})
+	}
 	if _, err := ident.ParseHSAID(string(r.CareUnit)); err != nil {
 		add("careUnitId", "is not an HSA-id")
 	}
@@ -194,8 +196,8 @@ func (s *Service) CreateSample(ctx context.Context, r SampleRequest) (Control, e
 		ID: id, TenantID: c.t.ID, Type: TypeSample,
 		Scope:    Scope{CareUnit: r.CareUnit, From: from, To: to, Month: r.Month},
 		Reviewer: c.person(), Created: now,
-		Sample:   &SampleParams{Algorithm: SampleAlgorithm, Seed: seed, Size: r.Size, Population: len(pop)},
-		Items:    []Item{},
+		Sample: &SampleParams{Algorithm: SampleAlgorithm, Seed: seed, Size: r.Size, Population: len(pop)},
+		Items:  []Item{},
 	}
 	for _, i := range Draw(seed, len(pop), r.Size) {
 		ct.Items = append(ct.Items, Item{LogID: pop[i].logID, Seq: pop[i].seq})
