@@ -166,4 +166,3 @@ func (ui *UI) afterControlChange(w http.ResponseWriter, r *http.Request, c *call
 		ui.fail(w, r, c, err)
 	}
 }
-
