@@ -62,23 +62,23 @@ func TestValidate(t *testing.T) {
 
 // TestAllowed pins the permission matrix that docs/UI.md shows.
 func TestAllowed(t *testing.T) {
-	// permissions in account.Permissions order: F(ollow up), E(xport), A(ccounts: view),
-	// M(anage accounts), G(rant roles)
+	// permissions in account.Permissions order: F(ollow up), E(xport), C(ontrols), A(ccounts:
+	// view), M(anage accounts), G(rant roles)
 	want := map[vakt.Role]string{
-		vakt.RoleReviewer:        "FE---",
-		vakt.RoleManager:         "FE---",
-		vakt.RoleLogAdmin:        "FE---",
-		vakt.RoleLocalAdmin:      "--AM-",
-		vakt.RolePermissionAdmin: "--A-G",
-		vakt.RoleReader:          "-----",
-		vakt.RoleWriter:          "-----",
+		vakt.RoleReviewer:        "FEC---",
+		vakt.RoleManager:         "FE----",
+		vakt.RoleLogAdmin:        "FEC---",
+		vakt.RoleLocalAdmin:      "---AM-",
+		vakt.RolePermissionAdmin: "---A-G",
+		vakt.RoleReader:          "------",
+		vakt.RoleWriter:          "------",
 	}
 	for role, w := range want {
 		p := &vakt.Principal{Kind: vakt.PrincipalPerson, Roles: []vakt.Role{role}}
 		got := ""
 		for i, perm := range account.Permissions() {
 			if account.Allowed(p, perm) {
-				got += string("FEAMG"[i])
+				got += string("FECAMG"[i])
 			} else {
 				got += "-"
 			}

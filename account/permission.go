@@ -25,11 +25,15 @@ const (
 	// GrantRoles: give accounts roles and take them away (behörighetsadministratör), within
 	// the roles Grantable names.
 	GrantRoles Permission = "grant_roles"
+	// Controls: run log controls (loggkontroller) — draw the monthly sample of a unit's
+	// accesses, assess each access, close the control with findings — and read the control
+	// register.
+	Controls Permission = "controls"
 )
 
 // Permissions returns every permission, in the order docs list them.
 func Permissions() []Permission {
-	return []Permission{FollowUp, Export, ViewAccounts, ManageAccounts, GrantRoles}
+	return []Permission{FollowUp, Export, Controls, ViewAccounts, ManageAccounts, GrantRoles}
 }
 
 // matrix is the one place that decides what each role may do. Log follow-up is the work of
@@ -45,9 +49,9 @@ func Permissions() []Permission {
 // after a decision about each user's need); a tenant that wants one person to do both gives that
 // person both roles, which the account list then shows.
 var matrix = map[vakt.Role][]Permission{
-	vakt.RoleReviewer:        {FollowUp, Export},
+	vakt.RoleReviewer:        {FollowUp, Export, Controls},
 	vakt.RoleManager:         {FollowUp, Export},
-	vakt.RoleLogAdmin:        {FollowUp, Export},
+	vakt.RoleLogAdmin:        {FollowUp, Export, Controls},
 	vakt.RoleLocalAdmin:      {ViewAccounts, ManageAccounts},
 	vakt.RolePermissionAdmin: {ViewAccounts, GrantRoles},
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/vakt/vakt/accesslog"
 	"github.com/vakt/vakt/account"
 	"github.com/vakt/vakt/auth"
+	"github.com/vakt/vakt/control"
 	"github.com/vakt/vakt/ident"
 	"github.com/vakt/vakt/rest"
 	"github.com/vakt/vakt/server"
@@ -136,6 +137,9 @@ func newEnvWith(t *testing.T, tls bool, configure func(ui *web.UI, baseURL strin
 	}
 	settings := web.UI{Service: svc, Accounts: reg, Auth: &account.Authenticator{Store: reg, Params: cheap},
 		Sessions: e.sessions, Logger: logger, Params: cheap}
+	controls := sqlite.NewControls(filepath.Join(dir, "tenants"))
+	t.Cleanup(func() { controls.Close() })
+	settings.Controls = &control.Service{Logs: stores, Controls: controls, Tenants: reg}
 	if configure != nil {
 		configure(&settings, base)
 	}

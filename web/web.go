@@ -21,6 +21,7 @@ import (
 	"github.com/vakt/vakt"
 	"github.com/vakt/vakt/accesslog"
 	"github.com/vakt/vakt/account"
+	"github.com/vakt/vakt/control"
 	"github.com/vakt/vakt/oidc"
 	"github.com/vakt/vakt/rest"
 )
@@ -59,12 +60,14 @@ type UI struct {
 	// Admin administers accounts; when nil, New makes one on Accounts that records changes in
 	// the tenants' logs through Service.
 	Admin *account.Admin
+	// Controls runs log controls (the Kontroller pages); the pages are left out when nil.
+	Controls *control.Service
 
 	pages map[string]*template.Template
 }
 
 // pageNames lists every page; New fails when one has no template, not the first request.
-var pageNames = []string{"login", "password", "search", "result", "entry", "accounts", "account", "account_new", "account_remove", "error", "tenant_choice", "login_continue"}
+var pageNames = []string{"login", "password", "search", "result", "entry", "accounts", "account", "account_new", "account_remove", "error", "tenant_choice", "login_continue", "controls", "control"}
 
 // New checks and parses the templates and returns the UI.
 func New(ui UI) (*UI, error) {
@@ -134,6 +137,13 @@ func (ui *UI) Register(mux *http.ServeMux) {
 	mux.Handle("GET /logguppfoljning/resultat/{search}", ui.person(account.FollowUp, ui.handleResult))
 	mux.Handle("GET /logguppfoljning/resultat/{search}/post/{seq}", ui.person(account.FollowUp, ui.handleEntry))
 	mux.Handle("POST /logguppfoljning/resultat/{search}/export", ui.person(account.Export, ui.handleExport))
+	if ui.Controls != nil {
+		mux.Handle("GET /kontroller", ui.person(account.Controls, ui.handleControls))
+		mux.Handle("POST /kontroller/stickprov", ui.person(account.Controls, ui.handleCreateSample))
+		mux.Handle("GET /kontroller/{id}", ui.person(account.Controls, ui.handleControl))
+		mux.Handle("POST /kontroller/{id}/post/{seq}", ui.person(account.Controls, ui.handleAssess))
+		mux.Handle("POST /kontroller/{id}/avsluta", ui.person(account.Controls, ui.handleCloseControl))
+	}
 	mux.Handle("GET /konton", ui.person(account.ViewAccounts, ui.handleAccounts))
 	mux.Handle("GET /konton/nytt", ui.person(account.ManageAccounts, ui.handleNewAccountPage))
 	mux.Handle("POST /konton/nytt", ui.person(account.ManageAccounts, ui.handleNewAccount))
@@ -268,6 +278,7 @@ type view struct {
 	Path     string // where the language switch returns to
 	FollowUp bool   // may see the follow-up tabs
 	Accounts bool   // may see the accounts page
+	Controls bool   // may see the log control pages
 	External bool   // logged in through the IdP: no password of vakt's to change
 	Data     any
 }
@@ -283,6 +294,7 @@ func (ui *UI) render(w http.ResponseWriter, r *http.Request, c *call, status int
 		v.User = &c.user
 		v.FollowUp = account.Allowed(c.p, account.FollowUp)
 		v.Accounts = account.Allowed(c.p, account.ViewAccounts)
+		v.Controls = ui.Controls != nil && account.Allowed(c.p, account.Controls)
 	}
 	var b strings.Builder
 	if err := ui.pages[name].ExecuteTemplate(&b, "layout", v); err != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/vakt/vakt/accesslog"
 	"github.com/vakt/vakt/account"
 	"github.com/vakt/vakt/auth"
+	"github.com/vakt/vakt/control"
 	"github.com/vakt/vakt/ident"
 	"github.com/vakt/vakt/logcontrol"
 	"github.com/vakt/vakt/oidc"
@@ -133,6 +134,7 @@ type Main struct {
 	Registry registry
 	Stores   stores
 	Regs     registers
+	Controls controlStores
 	Server   *server.Server
 	Web      *web.UI
 
@@ -149,6 +151,12 @@ type registry interface {
 }
 
 // registers are the tenants' reference registers of either engine.
+// controlStores is a control register driver the Main owns and closes.
+type controlStores interface {
+	control.Stores
+	Close() error
+}
+
 type registers interface {
 	register.Stores
 	Close() error
@@ -220,6 +228,7 @@ func (m *Main) Open(ctx context.Context) error {
 		}
 		m.Stores, ping = pg, pg.Ping
 		m.Regs = pg.RegisterStores()
+		m.Controls = pg.ControlStores()
 		reg.MustRegister(pgStoreCollector{pg})
 	} else {
 		opts := sqlite.Options{CacheKiB: c.CacheMiB * 1024, SealEntries: c.SealEntries, Logger: log,
@@ -230,6 +239,7 @@ func (m *Main) Open(ctx context.Context) error {
 		}
 		m.Stores = sq
 		m.Regs = sqlite.NewRegisters(tenantDir(c.DataDir))
+		m.Controls = sqlite.NewControls(tenantDir(c.DataDir))
 		reg.MustRegister(storeCollector{sq})
 	}
 	if c.FirstStart {
@@ -271,7 +281,8 @@ func (m *Main) Open(ctx context.Context) error {
 		MaxQueryResult: c.MaxQueryResult, ReportWait: c.ReportWait,
 	}
 	ui := web.UI{Service: svc, Accounts: m.Registry, Auth: &account.Authenticator{Store: m.Registry},
-		Sessions: &web.Sessions{Idle: c.IdleTimeout}, Logger: log, NoPasswordLogin: c.NoPasswordLogin, OIDCLabel: c.OIDCLabel}
+		Sessions: &web.Sessions{Idle: c.IdleTimeout}, Logger: log, NoPasswordLogin: c.NoPasswordLogin, OIDCLabel: c.OIDCLabel,
+		Controls: &control.Service{Logs: m.Stores, Controls: m.Controls, Tenants: m.Registry}}
 	if c.OIDC.Issuer != "" {
 		if ui.OIDC, err = oidc.New(c.OIDC); err != nil {
 			return fmt.Errorf("oidc: %w", err)
@@ -311,6 +322,9 @@ func (m *Main) Close() error {
 	var errs []error
 	if m.Regs != nil {
 		errs = append(errs, m.Regs.Close())
+	}
+	if m.Controls != nil {
+		errs = append(errs, m.Controls.Close())
 	}
 	if m.Stores != nil {
 		errs = append(errs, m.Stores.Close())

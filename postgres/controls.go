@@ -1,0 +1,204 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sync"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/vakt/vakt"
+	"github.com/vakt/vakt/control"
+	"github.com/vakt/vakt/tenant"
+)
+
+// Controls keeps each tenant's control register in the tenant's schema (tables controls and
+// control_events), on the pool of Stores or one of its own. The schema is created and migrated
+// on a tenant's first use, as Stores does.
+type Controls struct {
+	pool    *pgxpool.Pool
+	ownPool bool
+
+	mu       sync.Mutex
+	migrated map[string]bool
+}
+
+var _ control.Stores = (*Controls)(nil)
+
+// OpenControls connects to the database at dsn, for tools and tests that use the control
+// register without serving logs.
+func OpenControls(ctx context.Context, dsn string) (*Controls, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, vakt.Errorf(vakt.CodeInvalid, "the PostgreSQL connection string is not valid: %v", err)
+	}
+	cfg.ConnConfig.RuntimeParams["search_path"] = "pg_catalog"
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, translate(err, "connect")
+	}
+	return &Controls{pool: pool, ownPool: true, migrated: map[string]bool{}}, nil
+}
+
+// ControlStores returns the tenants' control registers on the pool of s.
+func (s *Stores) ControlStores() *Controls {
+	return &Controls{pool: s.pool, migrated: map[string]bool{}}
+}
+
+// Close closes the connections if Controls opened them.
+func (r *Controls) Close() error {
+	if r.ownPool {
+		r.pool.Close()
+	}
+	return nil
+}
+
+// Controls implements control.Stores.
+func (r *Controls) Controls(ctx context.Context, tenantID string) (control.Store, error) {
+	if err := tenant.ValidateID(tenantID); err != nil {
+		return nil, err
+	}
+	schema := SchemaName(tenantID)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.migrated[schema] {
+		if err := migrate(ctx, r.pool, schema, "tenant"); err != nil {
+			return nil, err
+		}
+		r.migrated[schema] = true
+	}
+	return &ControlStore{pool: r.pool, schema: pgx.Identifier{schema}.Sanitize()}, nil
+}
+
+// ControlStore is one tenant's control register in its schema. See control.Store for the
+// contract.
+type ControlStore struct {
+	pool   *pgxpool.Pool
+	schema string // sanitized
+}
+
+var _ control.Store = (*ControlStore)(nil)
+
+// Create implements control.Store.
+func (s *ControlStore) Create(ctx context.Context, c *control.Control, ev control.Event) error {
+	doc, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	evDoc, err := json.Marshal(ev)
+	if err != nil {
+		return err
+	}
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `INSERT INTO `+s.schema+`.controls (id, created, doc) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING`, c.ID, c.Created, doc)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return vakt.Errorf(vakt.CodeConflict, "a control with that id exists")
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO `+s.schema+`.control_events (control_id, n, doc) VALUES ($1, 1, $2)`, c.ID, evDoc)
+		return err
+	})
+	return translate(err, "create control")
+}
+
+// Get implements control.Store.
+func (s *ControlStore) Get(ctx context.Context, id string) (control.Control, error) {
+	var doc []byte
+	err := s.pool.QueryRow(ctx, `SELECT doc FROM `+s.schema+`.controls WHERE id = $1`, id).Scan(&doc)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return control.Control{}, vakt.Errorf(vakt.CodeNotFound, "no control with that id")
+	}
+	if err != nil {
+		return control.Control{}, translate(err, "read control")
+	}
+	var c control.Control
+	return c, json.Unmarshal(doc, &c)
+}
+
+// List implements control.Store.
+func (s *ControlStore) List(ctx context.Context) ([]control.Control, error) {
+	rows, err := s.pool.Query(ctx, `SELECT doc FROM `+s.schema+`.controls ORDER BY created DESC, id`)
+	if err != nil {
+		return nil, translate(err, "list controls")
+	}
+	defer rows.Close()
+	out := []control.Control{}
+	for rows.Next() {
+		var doc []byte
+		if err := rows.Scan(&doc); err != nil {
+			return nil, translate(err, "list controls")
+		}
+		var c control.Control
+		if err := json.Unmarshal(doc, &c); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, translate(rows.Err(), "list controls")
+}
+
+// Update implements control.Store: the row is locked (FOR UPDATE) for the transaction, so
+// updates of one control take turns on every node.
+func (s *ControlStore) Update(ctx context.Context, id string, fn func(*control.Control) (control.Event, error)) (control.Control, error) {
+	var c control.Control
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var doc []byte
+		err := tx.QueryRow(ctx, `SELECT doc FROM `+s.schema+`.controls WHERE id = $1 FOR UPDATE`, id).Scan(&doc)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return vakt.Errorf(vakt.CodeNotFound, "no control with that id")
+		}
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal(doc, &c); err != nil {
+			return err
+		}
+		ev, err := fn(&c)
+		if err != nil {
+			return err
+		}
+		if doc, err = json.Marshal(&c); err != nil {
+			return err
+		}
+		evDoc, err := json.Marshal(ev)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE `+s.schema+`.controls SET doc = $1 WHERE id = $2`, doc, id); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO `+s.schema+`.control_events (control_id, n, doc)
+			SELECT $1, coalesce(max(n), 0) + 1, $2 FROM `+s.schema+`.control_events WHERE control_id = $1`, id, evDoc)
+		return err
+	})
+	if err != nil {
+		return control.Control{}, translate(err, "update control")
+	}
+	return c, nil
+}
+
+// History implements control.Store.
+func (s *ControlStore) History(ctx context.Context, id string) ([]control.Event, error) {
+	rows, err := s.pool.Query(ctx, `SELECT doc FROM `+s.schema+`.control_events WHERE control_id = $1 ORDER BY n`, id)
+	if err != nil {
+		return nil, translate(err, "read control history")
+	}
+	defer rows.Close()
+	out := []control.Event{}
+	for rows.Next() {
+		var doc []byte
+		if err := rows.Scan(&doc); err != nil {
+			return nil, translate(err, "read control history")
+		}
+		var ev control.Event
+		if err := json.Unmarshal(doc, &ev); err != nil {
+			return nil, err
+		}
+		out = append(out, ev)
+	}
+	return out, translate(rows.Err(), "read control history")
+}
