@@ -78,7 +78,10 @@ func Flags(ctx context.Context, cfg FlagsConfig) (*Report, error) {
 		return nil, err
 	}
 	src := logcontrol.StoreEntries{Store: st}
-	q := logcontrol.Query{From: meta.Start, To: meta.Start.AddDate(0, 0, meta.Days)}
+	// A month in Swedish days: a reused dataset's Start comes back from JSON with a fixed
+	// offset, which would end the month an hour early across the change to winter time.
+	start := meta.Start.In(logcontrol.Stockholm)
+	q := logcontrol.Query{From: start, To: start.AddDate(0, 0, meta.Days)}
 
 	rounds := max(cfg.Rounds, 1)
 	var scans, computes []time.Duration
