@@ -53,3 +53,18 @@ func BenchmarkRequestPath(b *testing.B) {
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*1000), "ns/entry")
 	})
 }
+
+// BenchmarkStoredEntry measures reading a stored entry back (Stored.Entry: decode and
+// validate), what a log control pays per entry and pass.
+func BenchmarkStoredEntry(b *testing.B) {
+	lines := bytes.Split(bytes.TrimSpace(benchBody(b)), []byte("\n"))
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		sd := accesslog.Stored{JSON: lines[i%len(lines)]}
+		if _, err := sd.Entry(); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}

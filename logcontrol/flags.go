@@ -38,16 +38,13 @@ const (
 	KindSameAddress       Kind = "same_address"       // user and patient live at the same address
 	KindOutOfHours        Kind = "out_of_hours"       // outside the unit's working hours
 	KindHighVolume        Kind = "high_volume"        // far more distinct patients than peers at the unit
-	// KindSelfGrantedRole (a person gave themselves a role) needs the history of role changes
-	// of people's accounts, which vakt does not keep yet; the kind is reserved and never
-	// computed until it does.
-	KindSelfGrantedRole Kind = "self_granted_role"
+	KindSelfGrantedRole   Kind = "self_granted_role"  // an administrator gave their own account a role
 )
 
 // Kinds returns the kinds Compute evaluates, in the order results list them.
 func Kinds() []Kind {
 	return []Kind{KindSelf, KindColleague, KindProtectedIdentity, KindWatchlist, KindDeceased, KindClosedCase,
-		KindSameSurname, KindSameAddress, KindOutOfHours, KindHighVolume}
+		KindSameSurname, KindSameAddress, KindOutOfHours, KindHighVolume, KindSelfGrantedRole}
 }
 
 // ExplanationKind identifies an explanation.
@@ -100,6 +97,11 @@ type Query struct {
 	From, To time.Time
 	CareUnit ident.HSAID
 	Kinds    []Kind
+	// AccountSystem, when set, is the only systemId whose account-change entries are judged for
+	// KindSelfGrantedRole: vakt's own (accesslog.FollowUpSystemID), so that an entry a producing
+	// system writes with level Kontoadministration is not taken for vakt's record. Service sets
+	// it; it is not part of the API.
+	AccountSystem ident.HSAID `json:"-"`
 }
 
 // Validate checks q's own fields.
@@ -122,10 +124,7 @@ func (q *Query) Validate() error {
 		}
 	}
 	for i, k := range q.Kinds {
-		switch {
-		case k == KindSelfGrantedRole:
-			add(fmt.Sprintf("kinds[%d]", i), "is not computed yet: vakt keeps no history of role changes")
-		case !slices.Contains(Kinds(), k):
+		if !slices.Contains(Kinds(), k) {
 			add(fmt.Sprintf("kinds[%d]", i), "is not a flag kind")
 		}
 	}
@@ -229,7 +228,9 @@ func Compute(ctx context.Context, log EntrySource, regs register.Source, q Query
 				docs[k] = append(docs[k], e.Activity.StartDate.Unix())
 			}
 		}
-		if !seen(e) {
+		// Entries naming no patient (vakt's own records of searches and account changes) are
+		// no accesses: their users are no peers in the volume statistic.
+		if !seen(e) || len(e.Patients()) == 0 {
 			return nil
 		}
 		if pid, ok := users[e.User.ID]; !ok || pid.IsZero() {
@@ -272,6 +273,13 @@ func Compute(ctx context.Context, log EntrySource, regs register.Source, q Query
 		}
 		pats := e.Patients()
 		if len(pats) == 0 {
+			if f, ok := selfGrant(e, q.AccountSystem); ok && want[KindSelfGrantedRole] {
+				if len(res.Flags) == MaxFlags {
+					res.Truncated = true
+				} else {
+					res.Flags = append(res.Flags, f)
+				}
+			}
 			return nil
 		}
 		flags, explained := j.judge(e, pats)

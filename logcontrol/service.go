@@ -89,6 +89,7 @@ func (s *Service) Flags(ctx context.Context, q Query) (Result, error) {
 			visible = func(u ident.HSAID) bool { return p.InUnits(string(u)) }
 		}
 	}
+	q.AccountSystem = accesslog.FollowUpSystemID(&t)
 	return Compute(ctx, StoreEntries{st}, register.Registers{Store: regs}, q, visible)
 }
 

@@ -24,8 +24,8 @@ import (
 )
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || (args[0] != "ingest" && args[0] != "query") {
-		return fmt.Errorf("usage: vakt bench ingest|query [flags]")
+	if len(args) == 0 || (args[0] != "ingest" && args[0] != "query" && args[0] != "flags") {
+		return fmt.Errorf("usage: vakt bench ingest|query|flags [flags]")
 	}
 	kind := args[0]
 	fs := newFlags("bench "+kind, "bench "+kind+" [flags]", stderr)
@@ -35,6 +35,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var icfg bench.IngestConfig
 	var pgDSN string
 	var qcfg bench.QueryConfig
+	var fcfg bench.FlagsConfig
 	switch kind {
 	case "ingest":
 		fs.IntVar(&icfg.Entries, "entries", 1_000_000, "entries per run")
@@ -52,6 +53,12 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fs.IntVar(&qcfg.Persons, "persons", 200_000, "population of the dataset")
 		fs.IntVar(&qcfg.Queries, "queries", 2000, "queries per kind")
 		fs.StringVar(&qcfg.DSN, "postgres", "", "build and query the dataset in this PostgreSQL database instead (the schema of tenant bench, dropped and rebuilt when it does not hold the dataset); needs the pg_prewarm extension (contrib)")
+	case "flags":
+		fs.IntVar(&fcfg.Entries, "entries", 10_000_000, "accesses in the month (the dataset is built once in --dir and reused)")
+		fs.IntVar(&fcfg.Persons, "persons", 2_000_000, "persons in the person register (the population)")
+		fs.IntVar(&fcfg.Staff, "staff", 50_000, "staff in the staff register")
+		fs.IntVar(&fcfg.Units, "units", 1000, "care units")
+		fs.IntVar(&fcfg.Rounds, "rounds", 3, "measured runs of the bare scan and of the flags; the medians count")
 	}
 	if err := parse(fs, args[1:]); err != nil {
 		return err
@@ -93,6 +100,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		qcfg.Seed, qcfg.Dir, qcfg.Start, qcfg.Log = *seed, *dir, start, stderr
 		qcfg.Signing = func(dataDir string) (sqlite.Signing, error) { return openSigning(dataDir, "", "") }
 		rep, err = bench.Query(ctx, qcfg)
+	case "flags":
+		fcfg.Seed, fcfg.Dir, fcfg.Log = *seed, *dir, stderr
+		rep, err = bench.Flags(ctx, fcfg)
 	}
 	if err != nil {
 		return err

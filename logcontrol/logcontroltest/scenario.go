@@ -1,8 +1,9 @@
 // Package logcontroltest is a scenario with known ground truth for log controls: a month of a
 // care provider's accesses with staff who are also patients, a protected-identity patient, a
 // deceased patient, a VIP on the watch list, night, weekend and holiday accesses, a closed
-// case, shared surnames and addresses, one high-volume user among normal peers and ordinary
-// care traffic. Run asserts exactly which accesses get which flags and which are explained; every
+// case, shared surnames and addresses, one high-volume user among normal peers, ordinary care
+// traffic, and account administration: an administrator who grants themselves a role, a normal
+// grant to someone else, and a forged account-change entry from a producing system. Run asserts exactly which accesses get which flags and which are explained; every
 // engine runs it on its own stores.
 package logcontroltest
 
@@ -16,6 +17,7 @@ import (
 
 	"github.com/vakt/vakt"
 	"github.com/vakt/vakt/accesslog"
+	"github.com/vakt/vakt/account"
 	"github.com/vakt/vakt/ident"
 	"github.com/vakt/vakt/logcontrol"
 	"github.com/vakt/vakt/register"
@@ -223,10 +225,79 @@ func (s *scenario) store(t *testing.T, env Env) accesslog.Store {
 		}
 		batch = append(batch, accesslog.Prepare(e))
 	}
+	// A producing system writes an entry that looks like vakt's record of a self-grant: it is
+	// not vakt's, so it is not judged.
+	forged := account.Change{Action: account.ActionRoles,
+		Before: account.User{Username: "mallory", HSAID: "SE2321000016-M1", Roles: []vakt.Role{vakt.RoleReviewer}},
+		After:  account.User{Username: "mallory", HSAID: "SE2321000016-M1", Roles: []vakt.Role{vakt.RoleReviewer, vakt.RoleManager}}}
+	rec := forged.Record("mallory")
+	batch = append(batch, accesslog.Prepare(accesslog.Entry{
+		LogID:  "00000000-0000-4000-8000-999999999999",
+		System: accesslog.System{ID: "SE2321000016-SYS1", Name: "Journalsystem"},
+		Activity: accesslog.Activity{Type: accesslog.ActivityWrite, Level: accesslog.AccountChangeLevel, Args: rec.Args(),
+			StartDate: at(9, 12, 0).UTC(), Purpose: accesslog.PurposeAdministration},
+		User:      accesslog.User{ID: "SE2321000016-M1", CareProvider: accesslog.CareProvider{ID: cp}, CareUnit: accesslog.CareUnit{ID: cp}},
+		Resources: []accesslog.Resource{{Type: "Konto", CareProvider: accesslog.CareProvider{ID: cp}}},
+	}))
 	if _, err := st.Append(ctx, batch); err != nil {
 		t.Fatal(err)
 	}
 	return st
+}
+
+// The account administration of the scenario: Sara (lokal administratör) grants Nils the
+// reviewer role (in order), then gives herself the roles granskare and chef at night (flagged,
+// and only the change: account changes are no accesses, so out_of_hours does not apply), then
+// takes the chef role away from herself again (no grant).
+var (
+	adminHSA     = ident.HSAID("SE2321000016-ADM2")
+	grantAt      = at(13, 9, 0)
+	selfGrantAt  = at(13, 23, 10)
+	selfRevokeAt = at(14, 9, 0)
+)
+
+func recordAccountChanges(t *testing.T, env Env) {
+	sara := account.User{Username: "sara.admin", TenantID: tenantID, Name: "Sara Admin", HSAID: adminHSA, Roles: []vakt.Role{vakt.RoleLocalAdmin}}
+	nils := account.User{Username: "nils.norrman", TenantID: tenantID, HSAID: "SE2321000016-N1", Roles: []vakt.Role{vakt.RoleManager}}
+	saraAfter := sara
+	saraAfter.Roles = []vakt.Role{vakt.RoleLocalAdmin, vakt.RoleReviewer, vakt.RoleManager}
+	saraLess := sara
+	saraLess.Roles = []vakt.Role{vakt.RoleLocalAdmin, vakt.RoleReviewer}
+	nilsAfter := nils
+	nilsAfter.Roles = []vakt.Role{vakt.RoleManager, vakt.RoleReviewer}
+	for _, c := range []struct {
+		at     time.Time
+		change account.Change
+	}{
+		{grantAt, account.Change{Action: account.ActionRoles, Before: nils, After: nilsAfter}},
+		{selfGrantAt, account.Change{Action: account.ActionRoles, Before: sara, After: saraAfter}},
+		{selfRevokeAt, account.Change{Action: account.ActionRoles, Before: saraAfter, After: saraLess}},
+	} {
+		svc := accesslog.Service{Stores: env.Logs, Tenants: env.Tenants, Now: func() time.Time { return c.at }}
+		ctx := vakt.WithPrincipal(context.Background(), sara.Principal())
+		if err := svc.RecordAccountChange(ctx, c.change); err != nil {
+			t.Fatalf("record account change: %v", err)
+		}
+	}
+}
+
+// selfGrantLogID returns the logId vakt gave the self-grant's record.
+func selfGrantLogID(t *testing.T, st accesslog.Store) string {
+	page, err := st.Search(context.Background(), accesslog.Query{UserID: adminHSA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sd := range page.Entries {
+		e, err := sd.Entry()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Activity.StartDate.Equal(selfGrantAt) {
+			return e.LogID
+		}
+	}
+	t.Fatal("the self-grant is not in the log")
+	return ""
 }
 
 // Run runs the scenario on the stores newEnv returns.
@@ -235,6 +306,8 @@ func Run(t *testing.T, newEnv func(t *testing.T) Env) {
 	s := build()
 	st := s.store(t, env)
 	importAll(t, env)
+	recordAccountChanges(t, env)
+	selfGrantID := selfGrantLogID(t, st)
 	svc := &logcontrol.Service{Logs: env.Logs, Registers: env.Registers, Tenants: env.Tenants, Now: func() time.Time { return to.Add(time.Hour) }}
 	system := vakt.WithPrincipal(context.Background(), &vakt.Principal{Kind: vakt.PrincipalSystem, ID: "tok", TenantID: tenantID, Roles: []vakt.Role{vakt.RoleReader}})
 
@@ -277,7 +350,12 @@ func Run(t *testing.T, newEnv func(t *testing.T) Env) {
 				}
 			}
 		}
-		if len(res.Flags) != countFlags(s) || res.Truncated {
+		if want := []logcontrol.Kind{logcontrol.KindSelfGrantedRole}; !slices.Equal(got[selfGrantID], want) {
+			t.Errorf("self-grant: flags %v, want %v", got[selfGrantID], want)
+		} else if f := byLog[selfGrantID][0]; f.UserID != adminHSA || f.CareUnitID != cp || !f.StartDate.Equal(selfGrantAt) || len(f.Explanations) != 0 {
+			t.Errorf("self-grant flag: %+v", f)
+		}
+		if len(res.Flags) != countFlags(s)+1 || res.Truncated {
 			t.Errorf("%d flags (truncated %v), want %d", len(res.Flags), res.Truncated, countFlags(s))
 		}
 		for _, f := range res.Flags {
@@ -293,8 +371,12 @@ func Run(t *testing.T, newEnv func(t *testing.T) Env) {
 			t.Fatal(err)
 		}
 		reason := func(name string, k logcontrol.Kind) string {
+			id := selfGrantID
+			if a := s.byName[name]; a != nil {
+				id = a.logID
+			}
 			for _, f := range res.Flags {
-				if f.LogID == s.byName[name].logID && f.Kind == k {
+				if f.LogID == id && f.Kind == k {
 					return f.Reason
 				}
 			}
@@ -317,6 +399,7 @@ func Run(t *testing.T, newEnv func(t *testing.T) Env) {
 			{"closedCase", logcontrol.KindClosedCase, "Patientens ärenden var avslutade vid åtkomsten (senast ärende Ä-1, avslutat 2026-04-02 10:00)"},
 			{"sameSurname", logcontrol.KindSameSurname, "Användaren och patienten har samma efternamn (Andersson)"},
 			{"sameAddress", logcontrol.KindSameAddress, "Användaren och patienten är folkbokförda på samma adress (storgatan  1)"},
+			{"selfGrant", logcontrol.KindSelfGrantedRole, "Administratören gav sitt eget konto (sara.admin, SE2321000016-ADM2) rollerna granskare och chef"},
 			{"volume0", logcontrol.KindHighVolume, "Användaren tog del av 60 olika patienters uppgifter på enheten under perioden; medianen bland enhetens 8 användare är 12"},
 		} {
 			if got := reason(c.name, c.kind); got != c.want {
@@ -382,9 +465,14 @@ func Run(t *testing.T, newEnv func(t *testing.T) Env) {
 		if p := vakt.ErrorProblems(err); vakt.ErrorCode(err) != vakt.CodeInvalid || len(p) != 1 || p[0].Field != "kinds[0]" {
 			t.Errorf("unknown kind: %v", err)
 		}
-		_, err = svc.Flags(system, logcontrol.Query{From: from, To: to, Kinds: []logcontrol.Kind{logcontrol.KindSelfGrantedRole}})
-		if vakt.ErrorCode(err) != vakt.CodeInvalid {
-			t.Errorf("self_granted_role: %v", err)
+		res, err = svc.Flags(system, logcontrol.Query{From: from, To: to, Kinds: []logcontrol.Kind{logcontrol.KindSelfGrantedRole}})
+		if err != nil || len(res.Flags) != 1 || res.Flags[0].LogID != selfGrantID {
+			t.Errorf("self_granted_role alone: %+v, %v", res.Flags, err)
+		}
+		// The change was made at the care provider level, not from a unit.
+		res, err = svc.Flags(system, logcontrol.Query{From: from, To: to, CareUnit: u1, Kinds: []logcontrol.Kind{logcontrol.KindSelfGrantedRole}})
+		if err != nil || len(res.Flags) != 0 {
+			t.Errorf("self_granted_role at U1: %+v, %v", res.Flags, err)
 		}
 	})
 

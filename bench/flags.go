@@ -1,0 +1,317 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/vakt/vakt/accesslog"
+	"github.com/vakt/vakt/ident"
+	"github.com/vakt/vakt/logcontrol"
+	"github.com/vakt/vakt/register"
+	"github.com/vakt/vakt/sqlite"
+	"github.com/vakt/vakt/synth"
+)
+
+// FlagsConfig describes a benchmark of the automatic flags of log controls (issue 8): a month of
+// synthetic accesses in the embedded engine, with registers of staff and persons the size of a
+// large region's.
+type FlagsConfig struct {
+	Seed    uint64
+	Dir     string // the dataset is built here once and reused while the sizes match
+	Entries int    // accesses in the month
+	Persons int    // persons register (the population, staff included)
+	Staff   int    // staff register
+	Units   int    // care units
+	Rounds  int    // measured runs of each kind; the medians count
+	Log     io.Writer
+}
+
+// flagsSigning signs the dataset's checkpoints with a fixed key, so that a later run can open
+// the dataset it reuses; it is a benchmark's throwaway log, not one anybody verifies.
+var flagsSigning = &sqlite.Signing{Instance: "bench.vakt", Secret: []byte("vakt bench flags: a fixed, public key seed")}
+
+type flagsMeta struct {
+	Seed                           uint64
+	Entries, Persons, Staff, Units int
+	Start                          time.Time
+	Days                           int
+	BuildSeconds, RegistersSeconds float64
+}
+
+// Flags builds (or reuses) the dataset and measures, on the same entries and in the same run:
+// the bare scan that a flag computation cannot avoid (the period read twice through the Store's
+// streaming export and decoded, with no rule), and the whole computation of every flag kind and
+// explanation (logcontrol.Compute, registers loaded included).
+func Flags(ctx context.Context, cfg FlagsConfig) (*Report, error) {
+	dataDir := filepath.Join(cfg.Dir, "tenants")
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, err
+	}
+	cp := ident.HSAID("SE2321000016-0001")
+	meta, err := buildFlagsDataset(ctx, cfg, dataDir, cp)
+	if err != nil {
+		return nil, err
+	}
+	st, err := sqlite.OpenStore(ctx, filepath.Join(dataDir, "bench.db"), storeOptions("bench", flagsSigning))
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	regs := sqlite.NewRegisters(dataDir)
+	defer regs.Close()
+	rs, err := regs.Registers(ctx, "bench")
+	if err != nil {
+		return nil, err
+	}
+	if err := warmFile(filepath.Join(dataDir, "bench.db")); err != nil {
+		return nil, err
+	}
+	if err := warmFile(sqlite.RegistersPath(dataDir, "bench")); err != nil {
+		return nil, err
+	}
+	src := logcontrol.StoreEntries{Store: st}
+	// A month in Swedish days: a reused dataset's Start comes back from JSON with a fixed
+	// offset, which would end the month an hour early across the change to winter time.
+	start := meta.Start.In(logcontrol.Stockholm)
+	q := logcontrol.Query{From: start, To: start.AddDate(0, 0, meta.Days)}
+
+	rounds := max(cfg.Rounds, 1)
+	var scans, computes []time.Duration
+	var scanned int
+	var res logcontrol.Result
+	var peak uint64
+	for i := range rounds {
+		// Baseline: the two reads Compute makes (the period widened by the explanation window,
+		// then the period), decoded, with nothing done to the entries.
+		runtime.GC()
+		t0 := time.Now()
+		scanned = 0
+		for _, r := range [][2]time.Time{{q.From.Add(-logcontrol.ExplainWindow), q.To.Add(logcontrol.ExplainWindow)}, {q.From, q.To}} {
+			err := src.Each(ctx, r[0], r[1], "", func(e *accesslog.Entry) error {
+				if len(e.Resources) > 0 {
+					scanned++
+				}
+				return nil
+			})
+			if err != nil {
+				return nil, err
+			}
+		}
+		scans = append(scans, time.Since(t0))
+		runtime.GC()
+		t0 = time.Now()
+		stop := sampleHeap(&peak)
+		res, err = logcontrol.Compute(ctx, src, register.Registers{Store: rs}, q, nil)
+		stop()
+		if err != nil {
+			return nil, err
+		}
+		computes = append(computes, time.Since(t0))
+		fmt.Fprintf(cfg.Log, "  round %d: bare scan %s, flags %s\n", i+1, round(scans[i]), round(computes[i]))
+	}
+	accesses, explained := 0, 0
+	for _, u := range res.Units {
+		accesses += u.Accesses
+		explained += u.Explained
+	}
+	byKind := map[logcontrol.Kind]int{}
+	for _, f := range res.Flags {
+		byKind[f.Kind]++
+	}
+	var kinds []string
+	for _, k := range logcontrol.Kinds() {
+		kinds = append(kinds, fmt.Sprintf("%s %d", k, byKind[k]))
+	}
+	rep := &Report{}
+	rep.Add("machine", "%s", Machine())
+	rep.Add("dataset", "%d entries over %d days from %s, %d persons, %d staff, %d units (built in %.0f s, registers imported in %.0f s)",
+		meta.Entries, meta.Days, meta.Start.Format(time.DateOnly), meta.Persons, meta.Staff, meta.Units, meta.BuildSeconds, meta.RegistersSeconds)
+	rep.Add("bare scan (period read twice, decoded)", "%s (runs %s)", round(medianDuration(scans)), durations(scans))
+	rep.Add("flags and explanations", "%s (runs %s); %.2f× the bare scan", round(medianDuration(computes)), durations(computes),
+		medianDuration(computes).Seconds()/medianDuration(scans).Seconds())
+	rep.Add("accesses judged", "%d (%.0f/s), %.1f %% explained, %d units·months", accesses, float64(accesses)/medianDuration(computes).Seconds(),
+		100*float64(explained)/float64(max(accesses, 1)), len(res.Units))
+	rep.Add("flags", "%d (truncated %v): %s", len(res.Flags), res.Truncated, strings.Join(kinds, ", "))
+	rep.Add("peak heap during flags", "%d MiB", peak>>20)
+	return rep, nil
+}
+
+// sampleHeap records the largest live heap seen until stop is called.
+func sampleHeap(peak *uint64) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(200 * time.Millisecond)
+		defer t.Stop()
+		for {
+			var m runtime.MemStats
+			runtime.ReadMemStats(&m)
+			*peak = max(*peak, m.HeapAlloc)
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
+func medianDuration(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func durations(ds []time.Duration) string {
+	out := make([]string, len(ds))
+	for i, d := range ds {
+		out[i] = round(d).String()
+	}
+	return strings.Join(out, " / ")
+}
+
+// buildFlagsDataset writes a month of synthetic accesses into the tenant file bench.db and the
+// generator's staff and population into the tenant's registers, unless dataDir holds them
+// already for the same sizes and seed.
+func buildFlagsDataset(ctx context.Context, cfg FlagsConfig, dataDir string, cp ident.HSAID) (*flagsMeta, error) {
+	metaPath := filepath.Join(dataDir, "flags.json")
+	if b, err := os.ReadFile(metaPath); err == nil {
+		var m flagsMeta
+		if json.Unmarshal(b, &m) == nil && m.Seed == cfg.Seed && m.Entries == cfg.Entries && m.Persons == cfg.Persons && m.Staff == cfg.Staff && m.Units == cfg.Units {
+			fmt.Fprintf(cfg.Log, "reusing the dataset of %s\n", cfg.Dir)
+			return &m, nil
+		}
+	}
+	for _, f := range []string{"flags.json", "bench.db", "bench.db-wal", "bench.db-shm", "bench.registers.db", "bench.registers.db-wal", "bench.registers.db-shm"} {
+		if err := os.Remove(filepath.Join(dataDir, f)); err != nil && !os.IsNotExist(err) {
+			return nil, err
+		}
+	}
+	g, err := synth.New(synth.Config{Seed: cfg.Seed, CareProvider: cp, Entries: cfg.Entries, Persons: cfg.Persons, Staff: cfg.Staff, Units: cfg.Units})
+	if err != nil {
+		return nil, err
+	}
+	m := &flagsMeta{Seed: cfg.Seed, Entries: cfg.Entries, Persons: cfg.Persons, Staff: cfg.Staff, Units: cfg.Units,
+		Start: g.Config().Start, Days: g.Config().Days}
+
+	t0 := time.Now()
+	if err := importRegisters(ctx, dataDir, cp, g); err != nil {
+		return nil, err
+	}
+	m.RegistersSeconds = time.Since(t0).Seconds()
+	fmt.Fprintf(cfg.Log, "  registers imported in %s\n", round(time.Since(t0)))
+
+	t0 = time.Now()
+	st, err := sqlite.OpenStore(ctx, filepath.Join(dataDir, "bench.db"), storeOptions("bench", flagsSigning))
+	if err != nil {
+		return nil, err
+	}
+	batch := make([]accesslog.Pending, 0, 1000)
+	done := 0
+	for {
+		e, ok := g.Next()
+		if ok {
+			batch = append(batch, accesslog.Prepare(e))
+		}
+		if len(batch) == cap(batch) || (!ok && len(batch) > 0) {
+			if _, err := st.Append(ctx, batch); err != nil {
+				st.Close()
+				return nil, err
+			}
+			done += len(batch)
+			batch = batch[:0]
+			if done%1_000_000 == 0 {
+				fmt.Fprintf(cfg.Log, "  %d entries stored (%.0f/s)\n", done, float64(done)/time.Since(t0).Seconds())
+			}
+		}
+		if !ok {
+			break
+		}
+	}
+	if err := st.Close(); err != nil {
+		return nil, err
+	}
+	m.BuildSeconds = time.Since(t0).Seconds()
+	b, _ := json.Marshal(m)
+	return m, os.WriteFile(metaPath, b, 0o600)
+}
+
+// importRegisters imports the generator's staff (all at their units since 2015), its
+// population (names, addresses, protected identity, dates of death) and a watch list of one
+// person in 20,000, through the same import path as `vakt registers import`.
+func importRegisters(ctx context.Context, dataDir string, cp ident.HSAID, g *synth.Generator) error {
+	regs := sqlite.NewRegisters(dataDir)
+	defer regs.Close()
+	svc := register.Service{Stores: regs}
+	imp := func(kind register.Kind, write func(enc *json.Encoder) error) error {
+		pr, pw := io.Pipe()
+		go func() { pw.CloseWithError(write(json.NewEncoder(pw))) }()
+		_, err := svc.ImportTenant(ctx, "bench", kind, register.ModeReplace, pr)
+		pr.CloseWithError(err)
+		if err != nil {
+			return fmt.Errorf("import %s: %w", kind, err)
+		}
+		return nil
+	}
+	type unit struct {
+		CareUnitID string `json:"careUnitId"`
+		From       string `json:"from"`
+	}
+	err := imp(register.KindStaff, func(enc *json.Encoder) error {
+		for _, s := range g.Staff() {
+			units := make([]unit, len(s.Units))
+			for i, u := range s.Units {
+				units[i] = unit{string(u), "2015-01-01"}
+			}
+			err := enc.Encode(map[string]any{"hsaId": s.HSAID, "personId": s.PersonID.Extension(), "givenName": s.GivenName,
+				"familyName": s.FamilyName, "careProviderId": cp, "units": units})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	persons := g.Persons()
+	err = imp(register.KindPersons, func(enc *json.Encoder) error {
+		for _, p := range persons {
+			rec := map[string]any{"personId": p.PersonID.Extension(), "givenName": p.GivenName, "familyName": p.FamilyName}
+			if street, rest, ok := strings.Cut(p.Address, ", "); ok && len(rest) > 7 {
+				rec["address"] = map[string]string{"street": street, "postalCode": rest[:6], "city": rest[7:]}
+			}
+			if p.ProtectedIdentity {
+				rec["protectedIdentity"] = true
+			}
+			if !p.Deceased.IsZero() {
+				rec["deceasedDate"] = p.Deceased.Format(time.DateOnly)
+			}
+			if err := enc.Encode(rec); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return imp(register.KindWatchlist, func(enc *json.Encoder) error {
+		for i := 0; i < len(persons); i += 20_000 {
+			if err := enc.Encode(map[string]string{"personId": persons[i].PersonID.Extension(), "reason": "Medialt intresse"}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
