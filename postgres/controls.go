@@ -4,25 +4,19 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/vakt/vakt"
 	"github.com/vakt/vakt/control"
-	"github.com/vakt/vakt/tenant"
 )
 
 // Controls keeps each tenant's control register in the tenant's schema (tables controls and
 // control_events), on the pool of Stores or one of its own. The schema is created and migrated
 // on a tenant's first use, as Stores does.
 type Controls struct {
-	pool    *pgxpool.Pool
-	ownPool bool
-
-	mu       sync.Mutex
-	migrated map[string]bool
+	*tenantSchemas
 }
 
 var _ control.Stores = (*Controls)(nil)
@@ -30,44 +24,23 @@ var _ control.Stores = (*Controls)(nil)
 // OpenControls connects to the database at dsn, for tools and tests that use the control
 // register without serving logs.
 func OpenControls(ctx context.Context, dsn string) (*Controls, error) {
-	cfg, err := pgxpool.ParseConfig(dsn)
+	ts, err := openTenantSchemas(ctx, dsn)
 	if err != nil {
-		return nil, vakt.Errorf(vakt.CodeInvalid, "the PostgreSQL connection string is not valid: %v", err)
+		return nil, err
 	}
-	cfg.ConnConfig.RuntimeParams["search_path"] = "pg_catalog"
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		return nil, translate(err, "connect")
-	}
-	return &Controls{pool: pool, ownPool: true, migrated: map[string]bool{}}, nil
+	return &Controls{ts}, nil
 }
 
 // ControlStores returns the tenants' control registers on the pool of s.
 func (s *Stores) ControlStores() *Controls {
-	return &Controls{pool: s.pool, migrated: map[string]bool{}}
-}
-
-// Close closes the connections if Controls opened them.
-func (r *Controls) Close() error {
-	if r.ownPool {
-		r.pool.Close()
-	}
-	return nil
+	return &Controls{sharedTenantSchemas(s.pool)}
 }
 
 // Controls implements control.Stores.
 func (r *Controls) Controls(ctx context.Context, tenantID string) (control.Store, error) {
-	if err := tenant.ValidateID(tenantID); err != nil {
+	schema, err := r.schema(ctx, tenantID)
+	if err != nil {
 		return nil, err
-	}
-	schema := SchemaName(tenantID)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if !r.migrated[schema] {
-		if err := migrate(ctx, r.pool, schema, "tenant"); err != nil {
-			return nil, err
-		}
-		r.migrated[schema] = true
 	}
 	return &ControlStore{pool: r.pool, schema: pgx.Identifier{schema}.Sanitize()}, nil
 }

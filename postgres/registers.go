@@ -4,25 +4,19 @@ import (
 	"context"
 	"errors"
 	"io"
-	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/vakt/vakt"
 	"github.com/vakt/vakt/register"
-	"github.com/vakt/vakt/tenant"
 )
 
 // Registers keeps each tenant's reference registers in the tenant's schema (table
 // register_records), on a connection pool of its own or one it shares with Stores. The schema
 // is created and migrated on a tenant's first use, as Stores does.
 type Registers struct {
-	pool    *pgxpool.Pool
-	ownPool bool
-
-	mu       sync.Mutex
-	migrated map[string]bool
+	*tenantSchemas
 }
 
 var _ register.Stores = (*Registers)(nil)
@@ -30,44 +24,23 @@ var _ register.Stores = (*Registers)(nil)
 // OpenRegisters connects to the database at dsn, for tools that import registers without
 // serving logs.
 func OpenRegisters(ctx context.Context, dsn string) (*Registers, error) {
-	cfg, err := pgxpool.ParseConfig(dsn)
+	ts, err := openTenantSchemas(ctx, dsn)
 	if err != nil {
-		return nil, vakt.Errorf(vakt.CodeInvalid, "the PostgreSQL connection string is not valid: %v", err)
+		return nil, err
 	}
-	cfg.ConnConfig.RuntimeParams["search_path"] = "pg_catalog"
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		return nil, translate(err, "connect")
-	}
-	return &Registers{pool: pool, ownPool: true, migrated: map[string]bool{}}, nil
+	return &Registers{ts}, nil
 }
 
 // RegisterStores returns the tenants' registers on the pool of s.
 func (s *Stores) RegisterStores() *Registers {
-	return &Registers{pool: s.pool, migrated: map[string]bool{}}
-}
-
-// Close closes the connections if Registers opened them.
-func (r *Registers) Close() error {
-	if r.ownPool {
-		r.pool.Close()
-	}
-	return nil
+	return &Registers{sharedTenantSchemas(s.pool)}
 }
 
 // Registers implements register.Stores.
 func (r *Registers) Registers(ctx context.Context, tenantID string) (register.Store, error) {
-	if err := tenant.ValidateID(tenantID); err != nil {
+	schema, err := r.schema(ctx, tenantID)
+	if err != nil {
 		return nil, err
-	}
-	schema := SchemaName(tenantID)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if !r.migrated[schema] {
-		if err := migrate(ctx, r.pool, schema, "tenant"); err != nil {
-			return nil, err
-		}
-		r.migrated[schema] = true
 	}
 	return &RegisterStore{pool: r.pool, schema: pgx.Identifier{schema}.Sanitize(), lockName: "vakt registers " + schema}, nil
 }
