@@ -5,67 +5,38 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"path/filepath"
-	"sync"
 
 	"github.com/vakt/vakt"
 	"github.com/vakt/vakt/control"
-	"github.com/vakt/vakt/tenant"
 )
 
 // Controls keeps each tenant's control register in the file <dir>/<tenant id>.controls.db,
 // beside the tenant's log and registers: a file of its own so that a reviewer's assessment
 // never queues behind a register import or the log's writer.
 type Controls struct {
-	dir  string
-	mu   sync.Mutex
-	open map[string]*ControlStore
+	sideFiles[*ControlStore]
 }
 
 var _ control.Stores = (*Controls)(nil)
 
 // NewControls returns Controls that keep their files in dir (the directory of tenant files).
 func NewControls(dir string) *Controls {
-	return &Controls{dir: dir, open: map[string]*ControlStore{}}
+	return &Controls{newSideFiles(dir, ".controls.db", OpenControlStore)}
 }
 
 // ControlsPath returns the control register file of a tenant in a directory of tenant files.
 func ControlsPath(dir, tenantID string) string {
-	return filepath.Join(dir, tenantID+".controls.db")
+	return sideFilePath(dir, tenantID, ".controls.db")
 }
 
 // Controls implements control.Stores.
 func (r *Controls) Controls(ctx context.Context, tenantID string) (control.Store, error) {
-	if err := tenant.ValidateID(tenantID); err != nil {
-		return nil, err
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.open == nil {
-		return nil, errClosed
-	}
-	if st, ok := r.open[tenantID]; ok {
-		return st, nil
-	}
-	st, err := OpenControlStore(ctx, ControlsPath(r.dir, tenantID))
+	// Not returned directly: a nil pointer would make a non-nil interface.
+	st, err := r.get(ctx, tenantID)
 	if err != nil {
 		return nil, err
 	}
-	r.open[tenantID] = st
 	return st, nil
-}
-
-// Close closes every open control file.
-func (r *Controls) Close() error {
-	r.mu.Lock()
-	open := r.open
-	r.open = nil
-	r.mu.Unlock()
-	var errs []error
-	for _, st := range open {
-		errs = append(errs, st.Close())
-	}
-	return errors.Join(errs...)
 }
 
 // ControlStore is one tenant's control register in one SQLite file. See control.Store for the

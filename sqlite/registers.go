@@ -6,11 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"path/filepath"
-	"sync"
 
 	"github.com/vakt/vakt/register"
-	"github.com/vakt/vakt/tenant"
 )
 
 // Registers keeps each tenant's reference registers in the file <dir>/<tenant id>.registers.db,
@@ -18,55 +15,29 @@ import (
 // own, because SQLite has one writer per file: a replace-all import of millions of persons is
 // one long transaction, and in the log's file it would hold up every group commit meanwhile.
 type Registers struct {
-	dir  string
-	mu   sync.Mutex
-	open map[string]*RegisterStore
+	sideFiles[*RegisterStore]
 }
 
 var _ register.Stores = (*Registers)(nil)
 
 // NewRegisters returns Registers that keep their files in dir (the directory of tenant files).
 func NewRegisters(dir string) *Registers {
-	return &Registers{dir: dir, open: map[string]*RegisterStore{}}
+	return &Registers{newSideFiles(dir, ".registers.db", OpenRegisterStore)}
 }
 
 // RegistersPath returns the register file of a tenant in a directory of tenant files.
 func RegistersPath(dir, tenantID string) string {
-	return filepath.Join(dir, tenantID+".registers.db")
+	return sideFilePath(dir, tenantID, ".registers.db")
 }
 
 // Registers implements register.Stores.
 func (r *Registers) Registers(ctx context.Context, tenantID string) (register.Store, error) {
-	if err := tenant.ValidateID(tenantID); err != nil {
-		return nil, err
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.open == nil {
-		return nil, errClosed
-	}
-	if st, ok := r.open[tenantID]; ok {
-		return st, nil
-	}
-	st, err := OpenRegisterStore(ctx, RegistersPath(r.dir, tenantID))
+	// Not returned directly: a nil pointer would make a non-nil interface.
+	st, err := r.get(ctx, tenantID)
 	if err != nil {
 		return nil, err
 	}
-	r.open[tenantID] = st
 	return st, nil
-}
-
-// Close closes every open register file.
-func (r *Registers) Close() error {
-	r.mu.Lock()
-	open := r.open
-	r.open = nil
-	r.mu.Unlock()
-	var errs []error
-	for _, st := range open {
-		errs = append(errs, st.Close())
-	}
-	return errors.Join(errs...)
 }
 
 // RegisterStore is one tenant's registers in one SQLite file. See register.Store for the
