@@ -144,6 +144,7 @@ func (ui *UI) Register(mux *http.ServeMux) {
 		mux.Handle("POST /kontroller/{id}/post/{seq}", ui.person(account.Controls, ui.handleAssess))
 		mux.Handle("POST /kontroller/{id}/avsluta", ui.person(account.Controls, ui.handleCloseControl))
 	}
+	ui.registerControlFollowUp(mux)
 	mux.Handle("GET /konton", ui.person(account.ViewAccounts, ui.handleAccounts))
 	mux.Handle("GET /konton/nytt", ui.person(account.ManageAccounts, ui.handleNewAccountPage))
 	mux.Handle("POST /konton/nytt", ui.person(account.ManageAccounts, ui.handleNewAccount))
@@ -279,6 +280,7 @@ type view struct {
 	FollowUp bool   // may see the follow-up tabs
 	Accounts bool   // may see the accounts page
 	Controls bool   // may see the log control pages
+	Overview bool   // may see the monthly overview of controls
 	External bool   // logged in through the IdP: no password of vakt's to change
 	Data     any
 }
@@ -295,6 +297,7 @@ func (ui *UI) render(w http.ResponseWriter, r *http.Request, c *call, status int
 		v.FollowUp = account.Allowed(c.p, account.FollowUp)
 		v.Accounts = account.Allowed(c.p, account.ViewAccounts)
 		v.Controls = ui.Controls != nil && account.Allowed(c.p, account.Controls)
+		v.Overview = ui.Controls != nil && account.Allowed(c.p, account.ControlOverview)
 	}
 	var b strings.Builder
 	if err := ui.pages[name].ExecuteTemplate(&b, "layout", v); err != nil {
