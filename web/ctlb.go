@@ -11,7 +11,7 @@ import (
 // in files of their own, registered from Register in one call.
 
 func init() {
-	pageNames = append(pageNames, "overview")
+	pageNames = append(pageNames, "overview", "permissions")
 }
 
 // registerControlFollowUp adds the routes of this file's pages; each is left out when the
@@ -19,5 +19,10 @@ func init() {
 func (ui *UI) registerControlFollowUp(mux *http.ServeMux) {
 	if ui.Controls != nil {
 		mux.Handle("GET /kontroller/oversikt", ui.person(account.ControlOverview, ui.handleOverview))
+	}
+	if ui.Permissions != nil {
+		mux.Handle("GET /kontroller/behorigheter", ui.person(account.ReviewPermissions, ui.handlePermissions))
+		mux.Handle("POST /kontroller/behorigheter/markera", ui.person(account.ReviewPermissions, ui.handleMark))
+		mux.Handle("POST /kontroller/behorigheter/avmarkera", ui.person(account.ReviewPermissions, ui.handleUnmark))
 	}
 }

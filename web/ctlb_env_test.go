@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/vakt/vakt/accesslog"
 	"github.com/vakt/vakt/control"
 	"github.com/vakt/vakt/ident"
+	"github.com/vakt/vakt/permlist"
 	"github.com/vakt/vakt/register"
 	"github.com/vakt/vakt/sqlite"
 	"github.com/vakt/vakt/web"
@@ -57,7 +59,8 @@ func (fe *followUpEnv) entries(tenantID string) int64 {
 	return s.Entries
 }
 
-// newest returns the newest entries of tenantID's log whose level is level, newest first.
+// newest returns the entries of the last hour in tenantID's log whose level is level, oldest
+// first.
 func (fe *followUpEnv) newest(tenantID, level string) []accesslog.Entry {
 	fe.t.Helper()
 	st, err := fe.stores.Store(context.Background(), tenantID)
@@ -76,6 +79,7 @@ func (fe *followUpEnv) newest(tenantID, level string) []accesslog.Entry {
 	if err != nil {
 		fe.t.Fatal(err)
 	}
+	slices.Reverse(out) // Export gives newest first
 	return out
 }
 
@@ -106,4 +110,21 @@ func (fe *followUpEnv) sample(tenantID, id, unit, month string, closed bool) {
 func hsa(s string) ident.HSAID { return ident.HSAID(s) }
 
 // configureFollowUp gives the UI the services of the permission list and the watch list.
-func configureFollowUp(t *testing.T, ui *web.UI, fe *followUpEnv) {}
+func configureFollowUp(t *testing.T, ui *web.UI, fe *followUpEnv) {
+	t.Helper()
+	marks, ok := ui.Controls.Controls.(permlist.Stores)
+	if !ok {
+		t.Fatal("the control register keeps no marks")
+	}
+	ui.Permissions = &permlist.Service{Logs: ui.Service.Stores, Registers: fe.regs, Accounts: ui.Accounts, Marks: marks, Tenants: ui.Service.Tenants}
+}
+
+// accountHSA returns the HSA-id of an account.
+func (fe *followUpEnv) accountHSA(username string) ident.HSAID {
+	fe.t.Helper()
+	u, _, err := fe.reg.UserByName(context.Background(), username)
+	if err != nil {
+		fe.t.Fatal(err)
+	}
+	return u.HSAID
+}

@@ -23,6 +23,7 @@ import (
 	"github.com/vakt/vakt/account"
 	"github.com/vakt/vakt/control"
 	"github.com/vakt/vakt/oidc"
+	"github.com/vakt/vakt/permlist"
 	"github.com/vakt/vakt/rest"
 )
 
@@ -62,6 +63,9 @@ type UI struct {
 	Admin *account.Admin
 	// Controls runs log controls (the Kontroller pages); the pages are left out when nil.
 	Controls *control.Service
+	// Permissions builds the care units' permission lists (behörighetslista); the pages are left
+	// out when nil.
+	Permissions *permlist.Service
 
 	pages map[string]*template.Template
 }
@@ -281,6 +285,7 @@ type view struct {
 	Accounts bool   // may see the accounts page
 	Controls bool   // may see the log control pages
 	Overview bool   // may see the monthly overview of controls
+	PermList bool   // may see the permission lists
 	External bool   // logged in through the IdP: no password of vakt's to change
 	Data     any
 }
@@ -298,6 +303,7 @@ func (ui *UI) render(w http.ResponseWriter, r *http.Request, c *call, status int
 		v.Accounts = account.Allowed(c.p, account.ViewAccounts)
 		v.Controls = ui.Controls != nil && account.Allowed(c.p, account.Controls)
 		v.Overview = ui.Controls != nil && account.Allowed(c.p, account.ControlOverview)
+		v.PermList = ui.Permissions != nil && account.Allowed(c.p, account.ReviewPermissions)
 	}
 	var b strings.Builder
 	if err := ui.pages[name].ExecuteTemplate(&b, "layout", v); err != nil {
