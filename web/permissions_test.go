@@ -42,7 +42,9 @@ func setUpPermissions(t *testing.T) *followUpEnv {
 	return fe
 }
 
-func listPath(unit ident.HSAID) string { return "/kontroller/behorigheter?enhet=" + url.QueryEscape(string(unit)) }
+func listPath(unit ident.HSAID) string {
+	return "/kontroller/behorigheter?enhet=" + url.QueryEscape(string(unit))
+}
 
 func TestPermissionList(t *testing.T) {
 	fe := setUpPermissions(t)
