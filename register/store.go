@@ -28,6 +28,9 @@ type Store interface {
 	ByPerson(ctx context.Context, kind Kind, persons []string, fn func(doc []byte) error) error
 	// Count returns the number of records of kind.
 	Count(ctx context.Context, kind Kind) (int, error)
+	// Delete removes the record of kind with key; CodeNotFound when there is none. It waits for
+	// an import of the kind in progress, like an import does.
+	Delete(ctx context.Context, kind Kind, key string) error
 }
 
 // Stores gives access to each tenant's register store.
