@@ -11,7 +11,7 @@ import (
 // in files of their own, registered from Register in one call.
 
 func init() {
-	pageNames = append(pageNames, "overview", "permissions")
+	pageNames = append(pageNames, "overview", "permissions", "watchlist")
 }
 
 // registerControlFollowUp adds the routes of this file's pages; each is left out when the
@@ -24,5 +24,10 @@ func (ui *UI) registerControlFollowUp(mux *http.ServeMux) {
 		mux.Handle("GET /kontroller/behorigheter", ui.person(account.ReviewPermissions, ui.handlePermissions))
 		mux.Handle("POST /kontroller/behorigheter/markera", ui.person(account.ReviewPermissions, ui.handleMark))
 		mux.Handle("POST /kontroller/behorigheter/avmarkera", ui.person(account.ReviewPermissions, ui.handleUnmark))
+	}
+	if ui.Watchlist != nil {
+		mux.Handle("GET /kontroller/bevakningslista", ui.person(account.EditWatchlist, ui.handleWatchlist))
+		mux.Handle("POST /kontroller/bevakningslista", ui.person(account.EditWatchlist, ui.handleWatchAdd))
+		mux.Handle("POST /kontroller/bevakningslista/ta-bort", ui.person(account.EditWatchlist, ui.handleWatchRemove))
 	}
 }

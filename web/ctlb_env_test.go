@@ -13,6 +13,7 @@ import (
 	"github.com/vakt/vakt/permlist"
 	"github.com/vakt/vakt/register"
 	"github.com/vakt/vakt/sqlite"
+	"github.com/vakt/vakt/watchlist"
 	"github.com/vakt/vakt/web"
 )
 
@@ -117,6 +118,7 @@ func configureFollowUp(t *testing.T, ui *web.UI, fe *followUpEnv) {
 		t.Fatal("the control register keeps no marks")
 	}
 	ui.Permissions = &permlist.Service{Logs: ui.Service.Stores, Registers: fe.regs, Accounts: ui.Accounts, Marks: marks, Tenants: ui.Service.Tenants}
+	ui.Watchlist = &watchlist.Service{Registers: fe.regs, Logs: ui.Service.Stores, Tenants: ui.Service.Tenants}
 }
 
 // accountHSA returns the HSA-id of an account.

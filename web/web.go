@@ -25,6 +25,7 @@ import (
 	"github.com/vakt/vakt/oidc"
 	"github.com/vakt/vakt/permlist"
 	"github.com/vakt/vakt/rest"
+	"github.com/vakt/vakt/watchlist"
 )
 
 //go:embed templates/*.html
@@ -66,6 +67,8 @@ type UI struct {
 	// Permissions builds the care units' permission lists (behörighetslista); the pages are left
 	// out when nil.
 	Permissions *permlist.Service
+	// Watchlist edits the tenant's watch list (bevakningslista); the pages are left out when nil.
+	Watchlist *watchlist.Service
 
 	pages map[string]*template.Template
 }
@@ -286,6 +289,7 @@ type view struct {
 	Controls bool   // may see the log control pages
 	Overview bool   // may see the monthly overview of controls
 	PermList bool   // may see the permission lists
+	Watch    bool   // may see the watch list
 	External bool   // logged in through the IdP: no password of vakt's to change
 	Data     any
 }
@@ -304,6 +308,7 @@ func (ui *UI) render(w http.ResponseWriter, r *http.Request, c *call, status int
 		v.Controls = ui.Controls != nil && account.Allowed(c.p, account.Controls)
 		v.Overview = ui.Controls != nil && account.Allowed(c.p, account.ControlOverview)
 		v.PermList = ui.Permissions != nil && account.Allowed(c.p, account.ReviewPermissions)
+		v.Watch = ui.Watchlist != nil && account.Allowed(c.p, account.EditWatchlist)
 	}
 	var b strings.Builder
 	if err := ui.pages[name].ExecuteTemplate(&b, "layout", v); err != nil {

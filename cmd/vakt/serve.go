@@ -33,6 +33,7 @@ import (
 	"github.com/vakt/vakt/server"
 	"github.com/vakt/vakt/sqlite"
 	"github.com/vakt/vakt/tenant"
+	"github.com/vakt/vakt/watchlist"
 	"github.com/vakt/vakt/web"
 )
 
@@ -285,7 +286,8 @@ func (m *Main) Open(ctx context.Context) error {
 	ui := web.UI{Service: svc, Accounts: m.Registry, Auth: &account.Authenticator{Store: m.Registry},
 		Sessions: &web.Sessions{Idle: c.IdleTimeout}, Logger: log, NoPasswordLogin: c.NoPasswordLogin, OIDCLabel: c.OIDCLabel,
 		Controls:    &control.Service{Logs: m.Stores, Controls: m.Controls, Tenants: m.Registry, Registers: m.Regs},
-		Permissions: &permlist.Service{Logs: m.Stores, Registers: m.Regs, Accounts: m.Registry, Marks: m.Controls, Tenants: m.Registry}}
+		Permissions: &permlist.Service{Logs: m.Stores, Registers: m.Regs, Accounts: m.Registry, Marks: m.Controls, Tenants: m.Registry},
+		Watchlist:   &watchlist.Service{Registers: m.Regs, Logs: m.Stores, Tenants: m.Registry}}
 	if c.OIDC.Issuer != "" {
 		if ui.OIDC, err = oidc.New(c.OIDC); err != nil {
 			return fmt.Errorf("oidc: %w", err)
