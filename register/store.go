@@ -93,8 +93,9 @@ func (r Registers) Units(ctx context.Context, fn func(*Unit) error) error {
 
 // Service imports registers for the callers allowed to: a system token of the tenant with the
 // writer role, the credential producing systems already hold. Reference data decides which
-// accesses get flagged, so people cannot change it through the log tools, and readers of the
-// log cannot either.
+// accesses get flagged, so readers of the log cannot change it; of the registers only the watch
+// list is also edited by people, one entry at a time and recorded in the log (package
+// watchlist), since no national source holds it.
 type Service struct {
 	Stores Stores
 	Now    func() time.Time // defaults to time.Now
