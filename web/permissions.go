@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -62,7 +63,8 @@ func (ui *UI) renderPermissions(w http.ResponseWriter, r *http.Request, c *call,
 // permProblems turns the problems of a refused request into message keys naming the field.
 func permProblems(err error) []string {
 	var keys []string
-	if ve, ok := err.(*vakt.Error); ok {
+	var ve *vakt.Error
+	if errors.As(err, &ve) {
 		for _, p := range ve.Problems {
 			key := "perm.bad." + p.Field
 			if p.Field == "hsaId" && strings.Contains(p.Reason, "not on") {
