@@ -63,22 +63,23 @@ func TestValidate(t *testing.T) {
 // TestAllowed pins the permission matrix that docs/UI.md shows.
 func TestAllowed(t *testing.T) {
 	// permissions in account.Permissions order: F(ollow up), E(xport), C(ontrols), A(ccounts:
-	// view), M(anage accounts), G(rant roles)
+	// view), M(anage accounts), G(rant roles), O(verview of controls), P(ermission list),
+	// W(atch list)
 	want := map[vakt.Role]string{
-		vakt.RoleReviewer:        "FEC---",
-		vakt.RoleManager:         "FE----",
-		vakt.RoleLogAdmin:        "FEC---",
-		vakt.RoleLocalAdmin:      "---AM-",
-		vakt.RolePermissionAdmin: "---A-G",
-		vakt.RoleReader:          "------",
-		vakt.RoleWriter:          "------",
+		vakt.RoleReviewer:        "FEC---OPW",
+		vakt.RoleManager:         "FE----OPW",
+		vakt.RoleLogAdmin:        "FEC---OPW",
+		vakt.RoleLocalAdmin:      "---AM--P-",
+		vakt.RolePermissionAdmin: "---A-G-P-",
+		vakt.RoleReader:          "---------",
+		vakt.RoleWriter:          "---------",
 	}
 	for role, w := range want {
 		p := &vakt.Principal{Kind: vakt.PrincipalPerson, Roles: []vakt.Role{role}}
 		got := ""
 		for i, perm := range account.Permissions() {
 			if account.Allowed(p, perm) {
-				got += string("FECAMG"[i])
+				got += string("FECAMGOPW"[i])
 			} else {
 				got += "-"
 			}

@@ -29,11 +29,23 @@ const (
 	// accesses, assess each access, close the control with findings — and read the control
 	// register.
 	Controls Permission = "controls"
+	// ControlOverview: see the monthly overview of which care units have done their sample
+	// (chef: the manager answers for controls being done every month; reviewers to plan them).
+	// It shows the control register only, no log data.
+	ControlOverview Permission = "control_overview"
+	// ReviewPermissions: read a care unit's permission list (behörighetslista) with each
+	// holder's last activity at the unit, and mark holders for removal. The region's instruction
+	// gives the review to the chef and the delegated granskare; the administrators who keep
+	// accounts and roles need the list to act on the marks.
+	ReviewPermissions Permission = "review_permissions"
+	// EditWatchlist: see and change the watch list (bevakningslista) of patients of media
+	// interest, whose every access is flagged. Those who run or answer for the controls keep it.
+	EditWatchlist Permission = "edit_watchlist"
 )
 
 // Permissions returns every permission, in the order docs list them.
 func Permissions() []Permission {
-	return []Permission{FollowUp, Export, Controls, ViewAccounts, ManageAccounts, GrantRoles}
+	return []Permission{FollowUp, Export, Controls, ViewAccounts, ManageAccounts, GrantRoles, ControlOverview, ReviewPermissions, EditWatchlist}
 }
 
 // matrix is the one place that decides what each role may do. Log follow-up is the work of
@@ -49,11 +61,11 @@ func Permissions() []Permission {
 // after a decision about each user's need); a tenant that wants one person to do both gives that
 // person both roles, which the account list then shows.
 var matrix = map[vakt.Role][]Permission{
-	vakt.RoleReviewer:        {FollowUp, Export, Controls},
-	vakt.RoleManager:         {FollowUp, Export},
-	vakt.RoleLogAdmin:        {FollowUp, Export, Controls},
-	vakt.RoleLocalAdmin:      {ViewAccounts, ManageAccounts},
-	vakt.RolePermissionAdmin: {ViewAccounts, GrantRoles},
+	vakt.RoleReviewer:        {FollowUp, Export, Controls, ControlOverview, ReviewPermissions, EditWatchlist},
+	vakt.RoleManager:         {FollowUp, Export, ControlOverview, ReviewPermissions, EditWatchlist},
+	vakt.RoleLogAdmin:        {FollowUp, Export, Controls, ControlOverview, ReviewPermissions, EditWatchlist},
+	vakt.RoleLocalAdmin:      {ViewAccounts, ManageAccounts, ReviewPermissions},
+	vakt.RolePermissionAdmin: {ViewAccounts, GrantRoles, ReviewPermissions},
 }
 
 // grants says which roles a holder of each role may give or take away. Only the

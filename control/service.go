@@ -13,6 +13,7 @@ import (
 	"github.com/vakt/vakt/accesslog"
 	"github.com/vakt/vakt/account"
 	"github.com/vakt/vakt/ident"
+	"github.com/vakt/vakt/register"
 	"github.com/vakt/vakt/tenant"
 )
 
@@ -37,7 +38,10 @@ type Service struct {
 	Logs     accesslog.Stores
 	Controls Stores
 	Tenants  tenant.Directory
-	Now      func() time.Time // defaults to time.Now
+	// Registers give the monthly overview the care units of the tenant; without them it lists
+	// only units that have a control or that the person is limited to.
+	Registers register.Stores
+	Now       func() time.Time // defaults to time.Now
 	// Seed gives the seed of a new sample; crypto/rand when nil.
 	Seed func() uint64
 }

@@ -149,3 +149,23 @@ func (s *RegisterStore) Count(ctx context.Context, kind register.Kind) (int, err
 	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM `+s.schema+`.register_records WHERE kind = $1`, string(kind)).Scan(&n)
 	return n, translate(err, "count register")
 }
+
+// Delete implements register.Store, under the same advisory lock as an import of the kind.
+func (s *RegisterStore) Delete(ctx context.Context, kind register.Kind, key string) error {
+	var n int64
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, s.lockName+" "+string(kind)); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `DELETE FROM `+s.schema+`.register_records WHERE kind = $1 AND key = $2`, string(kind), key)
+		n = tag.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return translate(err, "delete record")
+	}
+	if n == 0 {
+		return vakt.Errorf(vakt.CodeNotFound, "no such record")
+	}
+	return nil
+}

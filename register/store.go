@@ -28,6 +28,9 @@ type Store interface {
 	ByPerson(ctx context.Context, kind Kind, persons []string, fn func(doc []byte) error) error
 	// Count returns the number of records of kind.
 	Count(ctx context.Context, kind Kind) (int, error)
+	// Delete removes the record of kind with key; CodeNotFound when there is none. It waits for
+	// an import of the kind in progress, like an import does.
+	Delete(ctx context.Context, kind Kind, key string) error
 }
 
 // Stores gives access to each tenant's register store.
@@ -90,8 +93,9 @@ func (r Registers) Units(ctx context.Context, fn func(*Unit) error) error {
 
 // Service imports registers for the callers allowed to: a system token of the tenant with the
 // writer role, the credential producing systems already hold. Reference data decides which
-// accesses get flagged, so people cannot change it through the log tools, and readers of the
-// log cannot either.
+// accesses get flagged, so readers of the log cannot change it; of the registers only the watch
+// list is also edited by people, one entry at a time and recorded in the log (package
+// watchlist), since no national source holds it.
 type Service struct {
 	Stores Stores
 	Now    func() time.Time // defaults to time.Now

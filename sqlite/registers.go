@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 
+	"github.com/vakt/vakt"
 	"github.com/vakt/vakt/register"
 )
 
@@ -150,4 +151,18 @@ func (s *RegisterStore) Count(ctx context.Context, kind register.Kind) (int, err
 	var n int
 	err := s.rdb.QueryRowContext(ctx, `SELECT count(*) FROM register_records WHERE kind = ?`, string(kind)).Scan(&n)
 	return n, translate(err, "count register")
+}
+
+// Delete implements register.Store. It runs on the writing connection, after any import.
+func (s *RegisterStore) Delete(ctx context.Context, kind register.Kind, key string) error {
+	res, err := s.wdb.ExecContext(ctx, `DELETE FROM register_records WHERE kind = ? AND key = ?`, string(kind), key)
+	if err != nil {
+		return translate(err, "delete record")
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return translate(err, "delete record")
+	} else if n == 0 {
+		return vakt.Errorf(vakt.CodeNotFound, "no such record")
+	}
+	return nil
 }

@@ -23,7 +23,9 @@ import (
 	"github.com/vakt/vakt/account"
 	"github.com/vakt/vakt/control"
 	"github.com/vakt/vakt/oidc"
+	"github.com/vakt/vakt/permlist"
 	"github.com/vakt/vakt/rest"
+	"github.com/vakt/vakt/watchlist"
 )
 
 //go:embed templates/*.html
@@ -62,6 +64,11 @@ type UI struct {
 	Admin *account.Admin
 	// Controls runs log controls (the Kontroller pages); the pages are left out when nil.
 	Controls *control.Service
+	// Permissions builds the care units' permission lists (behörighetslista); the pages are left
+	// out when nil.
+	Permissions *permlist.Service
+	// Watchlist edits the tenant's watch list (bevakningslista); the pages are left out when nil.
+	Watchlist *watchlist.Service
 
 	pages map[string]*template.Template
 }
@@ -144,6 +151,7 @@ func (ui *UI) Register(mux *http.ServeMux) {
 		mux.Handle("POST /kontroller/{id}/post/{seq}", ui.person(account.Controls, ui.handleAssess))
 		mux.Handle("POST /kontroller/{id}/avsluta", ui.person(account.Controls, ui.handleCloseControl))
 	}
+	ui.registerControlFollowUp(mux)
 	mux.Handle("GET /konton", ui.person(account.ViewAccounts, ui.handleAccounts))
 	mux.Handle("GET /konton/nytt", ui.person(account.ManageAccounts, ui.handleNewAccountPage))
 	mux.Handle("POST /konton/nytt", ui.person(account.ManageAccounts, ui.handleNewAccount))
@@ -279,6 +287,9 @@ type view struct {
 	FollowUp bool   // may see the follow-up tabs
 	Accounts bool   // may see the accounts page
 	Controls bool   // may see the log control pages
+	Overview bool   // may see the monthly overview of controls
+	PermList bool   // may see the permission lists
+	Watch    bool   // may see the watch list
 	External bool   // logged in through the IdP: no password of vakt's to change
 	Data     any
 }
@@ -295,6 +306,9 @@ func (ui *UI) render(w http.ResponseWriter, r *http.Request, c *call, status int
 		v.FollowUp = account.Allowed(c.p, account.FollowUp)
 		v.Accounts = account.Allowed(c.p, account.ViewAccounts)
 		v.Controls = ui.Controls != nil && account.Allowed(c.p, account.Controls)
+		v.Overview = ui.Controls != nil && account.Allowed(c.p, account.ControlOverview)
+		v.PermList = ui.Permissions != nil && account.Allowed(c.p, account.ReviewPermissions)
+		v.Watch = ui.Watchlist != nil && account.Allowed(c.p, account.EditWatchlist)
 	}
 	var b strings.Builder
 	if err := ui.pages[name].ExecuteTemplate(&b, "layout", v); err != nil {

@@ -54,6 +54,7 @@ func Run(t *testing.T, h Harness) {
 		{"Model", testModel},
 		{"CheckpointAndProofs", testCheckpointAndProofs},
 		{"RejectedBatchLeavesTreeAlone", testRejectedBatchLeavesTreeAlone},
+		{"LastActivity", testLastActivity},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, h) })
@@ -752,3 +753,59 @@ func testModel(t *testing.T, h Harness) {
 }
 
 func head(s []int64) []int64 { return s[:min(len(s), 20)] }
+
+// testLastActivity checks accesslog.LastActivity on the driver: per user the newest entry made
+// from the unit, whatever the user did at other units later, found among sealed entries after a
+// reopen as well as among fresh ones.
+func testLastActivity(t *testing.T, h Harness) {
+	opener := h.New(t)
+	st := opener()
+	var specs []spec
+	// user 0 works at unit 0 every hour for 10 days, then moves to unit 1 for 5 days;
+	// user 1 works at unit 1 only; user 2 at unit 0 once; user 3 never.
+	for i := range 240 {
+		specs = append(specs, spec{id: fmt.Sprintf("la-%d", i), at: time.Duration(i) * time.Hour, user: 0, unit: 0, patients: []int{i % len(patients)}})
+	}
+	for i := range 120 {
+		specs = append(specs, spec{id: fmt.Sprintf("lb-%d", i), at: time.Duration(240+i) * time.Hour, user: 0, unit: 1, patients: []int{i % len(patients)}})
+		specs = append(specs, spec{id: fmt.Sprintf("lc-%d", i), at: time.Duration(i) * time.Hour, user: 1, unit: 1})
+	}
+	specs = append(specs, spec{id: "ld", at: 5 * time.Hour, user: 2, unit: 0, patients: []int{1}})
+	mustAppend(t, st, specs...)
+	check := func(st accesslog.Store, when string) {
+		t.Helper()
+		got, err := accesslog.LastActivity(context.Background(), st, units[0], []ident.HSAID{users[0], users[1], users[2], users[3], users[0]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[ident.HSAID]time.Time{users[0]: base.Add(239 * time.Hour), users[2]: base.Add(5 * time.Hour)}
+		if len(got) != len(want) {
+			t.Fatalf("%s: %v, want %v", when, got, want)
+		}
+		for u, w := range want {
+			if !got[u].Equal(w) {
+				t.Fatalf("%s: %s last active %v, want %v", when, u, got[u], w)
+			}
+		}
+		got, err = accesslog.LastActivity(context.Background(), st, units[1], []ident.HSAID{users[0], users[1]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got[users[0]].Equal(base.Add(359*time.Hour)) || !got[users[1]].Equal(base.Add(119*time.Hour)) {
+			t.Fatalf("%s: unit 1: %v", when, got)
+		}
+	}
+	check(st, "fresh")
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st = opener()
+	defer st.Close()
+	check(st, "after reopen")
+	// a newer entry at the unit wins at once
+	mustAppend(t, st, spec{id: "le", at: 400 * time.Hour, user: 0, unit: 0})
+	got, err := accesslog.LastActivity(context.Background(), st, units[0], []ident.HSAID{users[0]})
+	if err != nil || !got[users[0]].Equal(base.Add(400*time.Hour)) {
+		t.Fatalf("after a new entry: %v, %v", got, err)
+	}
+}

@@ -25,6 +25,7 @@ import (
 	"github.com/vakt/vakt/ident"
 	"github.com/vakt/vakt/logcontrol"
 	"github.com/vakt/vakt/oidc"
+	"github.com/vakt/vakt/permlist"
 	"github.com/vakt/vakt/postgres"
 	"github.com/vakt/vakt/register"
 	"github.com/vakt/vakt/rest"
@@ -32,6 +33,7 @@ import (
 	"github.com/vakt/vakt/server"
 	"github.com/vakt/vakt/sqlite"
 	"github.com/vakt/vakt/tenant"
+	"github.com/vakt/vakt/watchlist"
 	"github.com/vakt/vakt/web"
 )
 
@@ -154,6 +156,7 @@ type registry interface {
 // controlStores is a control register driver the Main owns and closes.
 type controlStores interface {
 	control.Stores
+	permlist.Stores // the marks of the permission lists live beside the control register
 	Close() error
 }
 
@@ -282,7 +285,9 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	ui := web.UI{Service: svc, Accounts: m.Registry, Auth: &account.Authenticator{Store: m.Registry},
 		Sessions: &web.Sessions{Idle: c.IdleTimeout}, Logger: log, NoPasswordLogin: c.NoPasswordLogin, OIDCLabel: c.OIDCLabel,
-		Controls: &control.Service{Logs: m.Stores, Controls: m.Controls, Tenants: m.Registry}}
+		Controls:    &control.Service{Logs: m.Stores, Controls: m.Controls, Tenants: m.Registry, Registers: m.Regs},
+		Permissions: &permlist.Service{Logs: m.Stores, Registers: m.Regs, Accounts: m.Registry, Marks: m.Controls, Tenants: m.Registry},
+		Watchlist:   &watchlist.Service{Registers: m.Regs, Logs: m.Stores, Tenants: m.Registry}}
 	if c.OIDC.Issuer != "" {
 		if ui.OIDC, err = oidc.New(c.OIDC); err != nil {
 			return fmt.Errorf("oidc: %w", err)

@@ -24,6 +24,7 @@ func Run(t *testing.T, newStores func(t *testing.T) register.Stores) {
 	t.Run("Isolation", func(t *testing.T) { testIsolation(t, newStores(t)) })
 	t.Run("Lookups", func(t *testing.T) { testLookups(t, newStores(t)) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, newStores(t)) })
+	t.Run("UpsertAndDeleteOne", func(t *testing.T) { testUpsertAndDeleteOne(t, newStores(t)) })
 }
 
 // Valid personnummer (Skatteverket's test numbers) used by the suite.
@@ -307,5 +308,48 @@ func testConcurrent(t *testing.T, st register.Stores) {
 	}
 	if got := staffOf(t, source(t, st, "t1")); len(got) != 800 {
 		t.Fatalf("after concurrent upserts: %d records", len(got))
+	}
+}
+
+// testUpsertAndDeleteOne: the watch list edited one entry at a time, as the web tool does: an
+// upsert of one record adds or replaces it, Delete removes exactly one record of one kind.
+func testUpsertAndDeleteOne(t *testing.T, st register.Stores) {
+	ctx := context.Background()
+	mustImport(t, st, "t1", register.KindWatchlist, register.ModeReplace, `[{"personId":"`+pnrA+`","reason":"Politiker"},{"personId":"`+pnrB+`","reason":"Artist"}]`)
+	mustImport(t, st, "t1", register.KindPersons, register.ModeReplace, `[{"personId":"`+pnrB+`","familyName":"Ek"}]`)
+	mustImport(t, st, "t2", register.KindWatchlist, register.ModeReplace, `[{"personId":"`+pnrB+`","reason":"Annan region"}]`)
+	watch := func(tenantID string) map[string]*register.WatchEntry {
+		t.Helper()
+		out := map[string]*register.WatchEntry{}
+		if err := source(t, st, tenantID).Watchlist(ctx, func(w *register.WatchEntry) error { out[w.PersonID.Extension()] = w; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	mustImport(t, st, "t1", register.KindWatchlist, register.ModeUpsert, `{"personId":"`+pnrB+`","reason":"Känd artist","until":"2026-12-31"}`)
+	w := watch("t1")
+	b := pid(t, pnrB).Extension()
+	if len(w) != 2 || w[b].Reason != "Känd artist" || w[b].Until.String() != "2026-12-31" {
+		t.Fatalf("after upsert of one: %+v", w)
+	}
+	s1, err := st.Registers(ctx, "t1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s1.Delete(ctx, register.KindWatchlist, b); err != nil {
+		t.Fatal(err)
+	}
+	if w := watch("t1"); len(w) != 1 || w[b] != nil {
+		t.Fatalf("after delete: %+v", w)
+	}
+	if err := s1.Delete(ctx, register.KindWatchlist, b); vakt.ErrorCode(err) != vakt.CodeNotFound {
+		t.Fatalf("deleting a missing record: %v", err)
+	}
+	// the same key in another register and in another tenant stays
+	if n, err := s1.Count(ctx, register.KindPersons); err != nil || n != 1 {
+		t.Fatalf("persons after deleting a watch entry: %d, %v", n, err)
+	}
+	if w := watch("t2"); len(w) != 1 || w[b] == nil {
+		t.Fatalf("tenant t2 after t1's delete: %+v", w)
 	}
 }
