@@ -30,6 +30,7 @@ import (
 	"github.com/vakt/vakt/rest"
 	"github.com/vakt/vakt/rivta"
 	"github.com/vakt/vakt/server"
+	"github.com/vakt/vakt/session"
 	"github.com/vakt/vakt/sqlite"
 	"github.com/vakt/vakt/tenant"
 	"github.com/vakt/vakt/web"
@@ -137,6 +138,8 @@ type Main struct {
 	Controls controlStores
 	Server   *server.Server
 	Web      *web.UI
+
+	sessions session.Store // the shared session store on PostgreSQL; nil: in memory
 
 	first *firstLogin   // set when this start created the first tenant and administrator
 	demo  *demoExamples // set when this start loaded demo data
@@ -280,8 +283,15 @@ func (m *Main) Open(ctx context.Context) error {
 		Service: svc, Auth: api.Auth, Logger: log, MaxBodyBytes: c.MaxBodyBytes, OnAppend: api.OnAppend,
 		MaxQueryResult: c.MaxQueryResult, ReportWait: c.ReportWait,
 	}
+	sessions := &web.Sessions{Idle: c.IdleTimeout}
+	if pg, ok := m.Registry.(*postgres.Registry); ok {
+		// Every node reads and writes the sessions in the shared database: any node serves any
+		// request, and a node can go away without logging anybody out.
+		m.sessions = pg.Sessions(session.Limits{Idle: c.IdleTimeout})
+		sessions.Store = m.sessions
+	}
 	ui := web.UI{Service: svc, Accounts: m.Registry, Auth: &account.Authenticator{Store: m.Registry},
-		Sessions: &web.Sessions{Idle: c.IdleTimeout}, Logger: log, NoPasswordLogin: c.NoPasswordLogin, OIDCLabel: c.OIDCLabel,
+		Sessions: sessions, Logger: log, NoPasswordLogin: c.NoPasswordLogin, OIDCLabel: c.OIDCLabel,
 		Controls: &control.Service{Logs: m.Stores, Controls: m.Controls, Tenants: m.Registry}}
 	if c.OIDC.Issuer != "" {
 		if ui.OIDC, err = oidc.New(c.OIDC); err != nil {
@@ -312,8 +322,21 @@ func (m *Main) Open(ctx context.Context) error {
 	return nil
 }
 
+// sessionSweep is how often a node deletes the expired sessions from a shared session store.
+// Reads expire sessions lazily; the sweep keeps the abandoned ones from piling up, and several
+// nodes sweeping at once only delete the same rows.
+const sessionSweep = time.Minute
+
 // Run serves until ctx ends.
 func (m *Main) Run(ctx context.Context) error {
+	if m.sessions != nil {
+		sweepCtx, stop := context.WithCancel(ctx)
+		defer stop()
+		log := m.Server.Logger
+		go session.Sweeper(sweepCtx, m.sessions, sessionSweep, func(err error) {
+			log.Warn("sweeping expired web sessions failed", "err", err)
+		})
+	}
 	return m.Server.Serve(ctx, m.Config.Drain)
 }
 
