@@ -140,6 +140,7 @@ type Main struct {
 	Web      *web.UI
 
 	sessions session.Store // the shared session store on PostgreSQL; nil: in memory
+	unlock   func()        // releases the data directory's writer lock (embedded engine)
 
 	first *firstLogin   // set when this start created the first tenant and administrator
 	demo  *demoExamples // set when this start loaded demo data
@@ -234,6 +235,12 @@ func (m *Main) Open(ctx context.Context) error {
 		m.Controls = pg.ControlStores()
 		reg.MustRegister(pgStoreCollector{pg})
 	} else {
+		if m.unlock, err = lockData(c.DataDir); err != nil {
+			if errors.Is(err, errDataInUse) {
+				return errors.New("another vakt serve uses this data directory")
+			}
+			return err
+		}
 		opts := sqlite.Options{CacheKiB: c.CacheMiB * 1024, SealEntries: c.SealEntries, Logger: log,
 			CheckpointInterval: c.CheckpointInterval, NoMerkle: c.NoMerkle}
 		sq, err := sqlite.NewStores(tenantDir(c.DataDir), opts, signing)
@@ -354,6 +361,10 @@ func (m *Main) Close() error {
 	}
 	if m.Registry != nil {
 		errs = append(errs, m.Registry.Close())
+	}
+	if m.unlock != nil {
+		m.unlock()
+		m.unlock = nil
 	}
 	return errors.Join(errs...)
 }
