@@ -401,6 +401,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&c.OIDC.Claims.Roles, "oidc-claim-roles", oidc.DefaultClaims.Roles, "ID-token claim holding the person's roles as role@tenant or role@tenant/careUnitHsaId")
 	fs.StringVar(&c.OIDC.Claims.Name, "oidc-claim-name", oidc.DefaultClaims.Name, "ID-token claim holding the person's name")
 	fs.StringVar(&c.OIDC.Claims.Title, "oidc-claim-title", oidc.DefaultClaims.Title, "ID-token claim holding the person's title")
+	fs.StringVar((*string)(&c.OIDC.Userinfo), "oidc-userinfo", string(oidc.UserinfoMissing), "when to read the IdP's userinfo endpoint besides the ID token: missing (when the HSA-id or roles claim is missing), always or never; the ID token's claims win")
 	fs.StringVar(&c.OIDCLabel, "oidc-label", web.DefaultOIDCLabel, "text of the login page's button for the identity provider")
 	passwordLogin := fs.Bool("password-login", true, "allow local accounts to log in with a password (turn off in production with an identity provider)")
 	logFormat := fs.String("log-format", "auto", "log format: auto (text on a terminal, else json), json or text")
