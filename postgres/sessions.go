@@ -64,12 +64,15 @@ func (s *Sessions) Create(ctx context.Context, id string, r session.Record) (ses
 		}
 		if n >= s.limits.Max {
 			seen, created := s.live(now)
-			if _, err := tx.Exec(ctx, `DELETE FROM web_sessions WHERE last_seen < $1 OR created_at < $2`, seen, created); err != nil {
+			tag, err := tx.Exec(ctx, `DELETE FROM web_sessions WHERE last_seen < $1 OR created_at < $2`, seen, created)
+			if err != nil {
 				return err
 			}
-			if _, err := tx.Exec(ctx, `DELETE FROM web_sessions WHERE id IN (
-				SELECT id FROM web_sessions WHERE NOT authenticated ORDER BY last_seen LIMIT $1)`, n-s.limits.Max+1); err != nil {
-				return err
+			if n -= int(tag.RowsAffected()); n >= s.limits.Max {
+				if _, err := tx.Exec(ctx, `DELETE FROM web_sessions WHERE id IN (
+					SELECT id FROM web_sessions WHERE NOT authenticated ORDER BY last_seen LIMIT $1)`, n-s.limits.Max+1); err != nil {
+					return err
+				}
 			}
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO web_sessions (id, authenticated, created_at, last_seen, version, data)
