@@ -55,7 +55,7 @@ func (c *Change) Subject() *User {
 // could carry anything.
 type ChangeRecord struct {
 	Action        Action
-	By            string      // username of the administrator
+	By            string      // username of the administrator, or an operator's id (IsOperator)
 	Account       string      // username of the account changed
 	HSAID         ident.HSAID // the account's HSA-id (after the change; before, for a removal)
 	HSAIDBefore   ident.HSAID // set when the change gave the account another HSA-id
@@ -191,7 +191,10 @@ func ParseChangeArgs(s string) (ChangeRecord, error) {
 				return bad("names an unknown action")
 			}
 		case "by":
-			r.By, err = v, ValidateUsername(v)
+			r.By = v
+			if !IsOperator(v) {
+				err = ValidateUsername(v)
+			}
 		case "account":
 			r.Account, err = v, ValidateUsername(v)
 		case "hsaId":

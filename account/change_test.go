@@ -106,3 +106,32 @@ func FuzzParseChangeArgs(f *testing.F) {
 		}
 	})
 }
+
+// TestOperatorRecord: a change by an operator on the command line is recorded as "cli:NAME",
+// read back as an operator, and never taken for an account.
+func TestOperatorRecord(t *testing.T) {
+	p, err := account.Operator("ops", "region", "SE2321000016-0001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := account.Change{Action: account.ActionDisable, Before: account.User{Username: "anna", HSAID: "SE2321000016-1234", Roles: []vakt.Role{vakt.RoleReviewer}}}
+	c.After = c.Before.Clone()
+	c.After.Disabled = true
+	rec := c.Record(p.ID)
+	args := rec.Args()
+	got, err := account.ParseChangeArgs(args)
+	if err != nil || got.By != "cli:ops" || !account.IsOperator(got.By) || got.SelfGrant() {
+		t.Fatalf("%q: %+v %v", args, got, err)
+	}
+	for _, bad := range []string{"Root!", "", "-x", "a:b"} {
+		if _, err := account.Operator(bad, "region", "SE2321000016-0001"); err == nil {
+			t.Errorf("operator %q accepted", bad)
+		}
+	}
+	if account.IsOperator("anna") || account.IsOperator("cli:") || account.IsOperator("cli:A B") {
+		t.Fatal("IsOperator accepts what is no operator")
+	}
+	if _, err := account.ParseChangeArgs(strings.Replace(args, "by=cli:ops", "by=cli:Ops;", 1)); err == nil {
+		t.Fatal("a malformed operator was read back")
+	}
+}

@@ -147,3 +147,20 @@ func FuzzUsers(f *testing.F) {
 		}
 	})
 }
+
+// TestUserinfoMode: only the three modes (or none, for the default) pass Validate.
+func TestUserinfoMode(t *testing.T) {
+	base := Config{Issuer: "https://idp.example", ClientID: "vakt", ClientSecret: "s", RedirectURL: "https://vakt.example/login/oidc/callback"}
+	for _, m := range []UserinfoMode{"", UserinfoMissing, UserinfoAlways, UserinfoNever} {
+		c := base
+		c.Userinfo = m
+		if err := c.Validate(); err != nil {
+			t.Errorf("mode %q: %v", m, err)
+		}
+	}
+	c := base
+	c.Userinfo = "sometimes"
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "userinfo") {
+		t.Fatalf("mode sometimes: %v", err)
+	}
+}

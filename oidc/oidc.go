@@ -40,13 +40,35 @@ type Config struct {
 	// Scopes are requested besides openid (e.g. profile, or the IdP's scope for HSA claims).
 	Scopes []string
 	Claims ClaimMapping
+	// Userinfo says when the provider's userinfo endpoint is asked for the person's claims
+	// besides the ID token (UserinfoMissing when empty).
+	Userinfo UserinfoMode
 	// HTTPClient talks to the provider (discovery, keys, token endpoint); one with a 10-second
 	// timeout when nil.
 	HTTPClient *http.Client
 }
 
+// UserinfoMode says when Exchange reads the userinfo endpoint. Some providers keep ID tokens
+// small and hand out the rest of a person's claims (often the roles and the HSA-id) only there.
+type UserinfoMode string
+
+// Modes of UserinfoMode.
+const (
+	// UserinfoMissing reads userinfo when the ID token lacks the HSA-id or the roles claim.
+	UserinfoMissing UserinfoMode = "missing"
+	// UserinfoAlways reads userinfo at every login (claims the ID token has still win).
+	UserinfoAlways UserinfoMode = "always"
+	// UserinfoNever reads the ID token only.
+	UserinfoNever UserinfoMode = "never"
+)
+
 // Validate checks c before anything starts. Error texts name the flag's subject, never the secret.
 func (c *Config) Validate() error {
+	switch c.Userinfo {
+	case "", UserinfoMissing, UserinfoAlways, UserinfoNever:
+	default:
+		return errors.New("the OIDC userinfo mode must be missing, always or never")
+	}
 	u, err := url.Parse(c.Issuer)
 	if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		return errors.New("the OIDC issuer must be an absolute URL without query or fragment")
@@ -202,11 +224,60 @@ func (c *Client) Exchange(ctx context.Context, s Start, code string) (Login, err
 	if err := idt.Claims(&claims); err != nil {
 		return Login{}, wrap(vakt.CodeUnauthorized, "the ID token's claims could not be read", err)
 	}
+	if c.wantUserinfo(p, claims) {
+		if err := c.mergeUserinfo(ctx, p, tok, idt.Subject, claims); err != nil {
+			return Login{}, err
+		}
+	}
 	users, err := Users(claims, c.cfg.Claims)
 	if err != nil {
 		return Login{}, err
 	}
 	return Login{Users: users, Subject: idt.Subject}, nil
+}
+
+// wantUserinfo reports whether a login with the ID token's claims reads userinfo too.
+func (c *Client) wantUserinfo(p *gooidc.Provider, claims map[string]any) bool {
+	switch c.cfg.Userinfo {
+	case UserinfoNever:
+		return false
+	case UserinfoAlways:
+		return true
+	}
+	if p.UserInfoEndpoint() == "" {
+		return false // the claims stay missing, and the login is refused for that
+	}
+	_, hsa := claims[c.cfg.Claims.HSAID]
+	_, roles := claims[c.cfg.Claims.Roles]
+	return !hsa || !roles
+}
+
+// mergeUserinfo reads the userinfo endpoint with the login's access token and adds its claims
+// to claims where the ID token has none of that name: the ID token wins, being the assertion
+// the provider signed for this very login (its nonce), while userinfo only fills in. The
+// userinfo's subject must be the ID token's (OpenID Connect Core 1.0, 5.3.2), else the answer
+// is about somebody else and the login is refused.
+func (c *Client) mergeUserinfo(ctx context.Context, p *gooidc.Provider, tok *oauth2.Token, subject string, claims map[string]any) error {
+	if p.UserInfoEndpoint() == "" {
+		return vakt.Errorf(vakt.CodeUnavailable, "the identity provider offers no userinfo endpoint")
+	}
+	info, err := p.UserInfo(gooidc.ClientContext(ctx, c.cfg.HTTPClient), oauth2.StaticTokenSource(tok))
+	if err != nil {
+		return wrap(vakt.CodeUnavailable, "the identity provider's userinfo endpoint could not be read", err)
+	}
+	if subtle.ConstantTimeCompare([]byte(info.Subject), []byte(subject)) != 1 {
+		return vakt.Errorf(vakt.CodeUnauthorized, "the userinfo endpoint answered for another subject than the ID token's")
+	}
+	var extra map[string]any
+	if err := info.Claims(&extra); err != nil {
+		return wrap(vakt.CodeUnauthorized, "the userinfo claims could not be read", err)
+	}
+	for k, v := range extra {
+		if _, ok := claims[k]; !ok {
+			claims[k] = v
+		}
+	}
+	return nil
 }
 
 // EndSessionURL returns the provider's end_session_endpoint with this client's id and

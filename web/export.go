@@ -25,7 +25,11 @@ var formats = map[string]struct {
 // (a result holds at most accesslog.MaxFollowUpResults rows) so that a failure is an error page,
 // not half a download.
 func (ui *UI) handleExport(w http.ResponseWriter, r *http.Request, c *call) {
-	sr := ui.Sessions.findSearch(c.sess, r.PathValue("search"))
+	sr, err := ui.Sessions.findSearch(r.Context(), c.id, r.PathValue("search"))
+	if err != nil {
+		ui.fail(w, r, c, err)
+		return
+	}
 	if sr == nil {
 		ui.failKey(w, r, c, http.StatusNotFound, "error.search.gone")
 		return

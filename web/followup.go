@@ -39,7 +39,6 @@ type search struct {
 	filters  string
 	at       time.Time
 	rows     []row
-	found    []accesslog.Found
 	truncate bool
 }
 
@@ -183,12 +182,16 @@ func (ui *UI) handleSearch(w http.ResponseWriter, r *http.Request, c *call) {
 		ui.fail(w, r, c, err)
 		return
 	}
-	sr.found, sr.truncate = res.Entries, res.Truncated
+	sr.truncate = res.Truncated
 	sr.rows = make([]row, len(res.Entries))
 	for i := range res.Entries {
 		sr.rows[i] = rowOf(&res.Entries[i])
 	}
-	id := ui.Sessions.addSearch(c.sess, sr)
+	id, err := ui.Sessions.addSearch(r.Context(), c.id, sr)
+	if err != nil {
+		ui.fail(w, r, c, err)
+		return
+	}
 	http.Redirect(w, r, "/logguppfoljning/resultat/"+id, http.StatusSeeOther)
 }
 
@@ -249,7 +252,11 @@ type resultView struct {
 
 // handleResult shows one page of a kept search, sorted as asked.
 func (ui *UI) handleResult(w http.ResponseWriter, r *http.Request, c *call) {
-	sr := ui.Sessions.findSearch(c.sess, r.PathValue("search"))
+	sr, err := ui.Sessions.findSearch(r.Context(), c.id, r.PathValue("search"))
+	if err != nil {
+		ui.fail(w, r, c, err)
+		return
+	}
 	if sr == nil {
 		ui.failKey(w, r, c, http.StatusNotFound, "error.search.gone")
 		return
@@ -316,7 +323,11 @@ type entryView struct {
 // handleEntry shows one entry of a kept search with every field and its integrity. The entry is
 // read again through the service, which checks the person's units and the tenant's checkpoint.
 func (ui *UI) handleEntry(w http.ResponseWriter, r *http.Request, c *call) {
-	sr := ui.Sessions.findSearch(c.sess, r.PathValue("search"))
+	sr, err := ui.Sessions.findSearch(r.Context(), c.id, r.PathValue("search"))
+	if err != nil {
+		ui.fail(w, r, c, err)
+		return
+	}
 	if sr == nil {
 		ui.failKey(w, r, c, http.StatusNotFound, "error.search.gone")
 		return

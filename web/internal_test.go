@@ -1,11 +1,14 @@
 package web
 
 import (
+	"context"
 	"net/url"
 	"os"
 	"regexp"
 	"strings"
 	"testing"
+
+	sessionstore "github.com/vakt/vakt/session"
 )
 
 // TestMessages: every text exists in both languages, and every key the templates and handlers
@@ -62,16 +65,23 @@ func FuzzLocalPath(f *testing.F) {
 // TestSessionBound: anonymous sessions cannot fill the store, and never push out a person who is
 // logged in.
 func TestSessionBound(t *testing.T) {
+	ctx := context.Background()
 	s := &Sessions{Max: 3}
-	id, _ := s.create("sv")
-	person, _ := s.rotate(id, "anna")
+	id, anon, _ := s.create(ctx, "sv")
+	person, _, err := s.rotate(ctx, id, anon, "anna", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for range 10 {
-		s.create("sv")
+		s.create(ctx, "sv")
 	}
-	if s.Len() > 3 {
-		t.Fatalf("%d sessions held, want at most 3", s.Len())
+	if n := s.Store.(*sessionstore.Memory).Len(); n > 3 {
+		t.Fatalf("%d sessions held, want at most 3", n)
 	}
-	if sess := s.get(person); sess == nil || sess.username != "anna" {
+	if sess, _ := s.get(ctx, person); sess == nil || sess.username != "anna" {
 		t.Fatal("a logged-in person was pushed out by anonymous sessions")
+	}
+	if sess, _ := s.get(ctx, id); sess != nil {
+		t.Fatal("the session before login lives on after it")
 	}
 }

@@ -42,7 +42,11 @@ func home(u *account.User) string {
 // handleLoginPage shows the login form. A visitor without a session gets an anonymous one, whose
 // CSRF token the form carries: a login form, too, must not be submittable from another site.
 func (ui *UI) handleLoginPage(w http.ResponseWriter, r *http.Request) {
-	c, ok := ui.session(r)
+	c, ok, err := ui.session(r)
+	if err != nil {
+		ui.fail(w, r, c, err)
+		return
+	}
 	if ok && c.sess.username != "" {
 		if u, err := ui.sessionUser(r.Context(), c.sess); err == nil {
 			http.Redirect(w, r, home(&u), http.StatusSeeOther)
@@ -50,7 +54,11 @@ func (ui *UI) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if !ok {
-		c.id, c.sess = ui.Sessions.create(c.L.Lang)
+		if c.id, c.sess, err = ui.Sessions.create(r.Context(), c.L.Lang); err != nil {
+			c.sess = nil
+			ui.fail(w, r, c, err)
+			return
+		}
 		setCookie(w, r, c.id)
 	}
 	v := loginView{Expired: r.URL.Query().Get("utloggad") == "1"}
@@ -63,7 +71,11 @@ func (ui *UI) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 // handleLogin checks the credentials and moves the person to a new session.
 func (ui *UI) handleLogin(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	c, ok := ui.session(r)
+	c, ok, err := ui.session(r)
+	if err != nil {
+		ui.fail(w, r, c, err)
+		return
+	}
 	if !ok || r.ParseForm() != nil || !c.sess.validCSRF(r.PostForm.Get("csrf")) {
 		ui.failKey(w, r, c, http.StatusForbidden, "error.csrf")
 		return
@@ -93,7 +105,11 @@ func (ui *UI) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ui.Throttle.succeeded(username)
-	id, _ := ui.Sessions.rotate(c.id, u.Username)
+	id, _, err := ui.Sessions.rotate(r.Context(), c.id, c.sess, u.Username, nil)
+	if err != nil {
+		ui.fail(w, r, c, err)
+		return
+	}
 	setCookie(w, r, id)
 	ui.Logger.InfoContext(r.Context(), "login", "user", u.Username, "tenant", u.TenantID, "request_id", vakt.RequestIDFrom(r.Context()))
 	target := home(&u)
@@ -105,7 +121,11 @@ func (ui *UI) handleLogin(w http.ResponseWriter, r *http.Request) {
 
 // handleLogout ends the session on the server, not only in the browser.
 func (ui *UI) handleLogout(w http.ResponseWriter, r *http.Request, c *call) {
-	ui.Sessions.remove(c.id)
+	if err := ui.Sessions.remove(r.Context(), c.id); err != nil {
+		// The session would live on in the store: say so rather than pretend it ended.
+		ui.fail(w, r, c, err)
+		return
+	}
 	clearCookie(w, r)
 	if c.sess.ext != nil && ui.OIDC != nil {
 		// The login page then offers to log out at the IdP too (a form may not redirect

@@ -40,9 +40,7 @@ type external struct {
 // sessionUser returns the account a logged-in session acts as: from the IdP's claims, or the
 // local account read anew. CodeNotFound when it is gone (the account, or the claims' tenant).
 func (ui *UI) sessionUser(ctx context.Context, sess *session) (account.User, error) {
-	ui.Sessions.mu.Lock()
 	ext := sess.ext
-	ui.Sessions.mu.Unlock()
 	if ext == nil || ext.user == nil {
 		u, _, err := ui.Accounts.UserByName(ctx, sess.username)
 		return u, err
@@ -67,7 +65,11 @@ func setAttemptCookie(w http.ResponseWriter, r *http.Request, id string, maxAge 
 // lead only to this site. Starting a login for someone else's browser gains nothing, since the
 // callback is bound to the session that started it.
 func (ui *UI) handleOIDCStart(w http.ResponseWriter, r *http.Request) {
-	c, ok := ui.session(r)
+	c, ok, err := ui.session(r)
+	if err != nil {
+		ui.fail(w, r, c, err)
+		return
+	}
 	if ui.OIDC == nil {
 		ui.failKey(w, r, c, http.StatusNotFound, "error.notfound")
 		return
@@ -75,9 +77,16 @@ func (ui *UI) handleOIDCStart(w http.ResponseWriter, r *http.Request) {
 	if !ok || c.sess.username != "" {
 		// No session, or a logged-in one: log in from a new anonymous session.
 		if ok {
-			ui.Sessions.remove(c.id)
+			if err := ui.Sessions.remove(r.Context(), c.id); err != nil {
+				ui.fail(w, r, c, err)
+				return
+			}
 		}
-		c.id, c.sess = ui.Sessions.create(c.L.Lang)
+		if c.id, c.sess, err = ui.Sessions.create(r.Context(), c.L.Lang); err != nil {
+			c.sess = nil
+			ui.fail(w, r, c, err)
+			return
+		}
 		setCookie(w, r, c.id)
 	}
 	start := oidc.NewStart()
@@ -87,9 +96,11 @@ func (ui *UI) handleOIDCStart(w http.ResponseWriter, r *http.Request) {
 		ui.fail(w, r, c, err)
 		return
 	}
-	ui.Sessions.mu.Lock()
-	c.sess.ext = &external{start: &start, started: ui.Sessions.now()}
-	ui.Sessions.mu.Unlock()
+	started := ui.Sessions.now()
+	if err := ui.Sessions.update(r.Context(), c.id, c.sess, func(s *session) { s.ext = &external{start: &start, started: started} }); err != nil {
+		ui.fail(w, r, c, err)
+		return
+	}
 	setAttemptCookie(w, r, c.id, int(maxAttemptAge/time.Second))
 	http.Redirect(w, r, target, http.StatusSeeOther)
 }
@@ -109,14 +120,30 @@ func (ui *UI) handleOIDCCallback(w http.ResponseWriter, r *http.Request) {
 	setAttemptCookie(w, r, "", -1)
 	c := &call{L: localeOf("sv")}
 	var start *oidc.Start
-	if sess := ui.Sessions.get(id); sess != nil && ui.OIDC != nil {
+	sess, err := ui.Sessions.get(r.Context(), id)
+	if err != nil {
+		ui.fail(w, r, c, err)
+		return
+	}
+	if sess != nil && ui.OIDC != nil {
 		c = &call{id: id, sess: sess, L: localeOf(sess.lang)}
-		ui.Sessions.mu.Lock()
-		if sess.ext != nil && sess.ext.start != nil && ui.Sessions.now().Sub(sess.ext.started) <= maxAttemptAge {
-			start = sess.ext.start
+		now := ui.Sessions.now()
+		// An attempt is used once, whatever comes of it: taking it is a compare-and-swap, so
+		// that of two callbacks with the same attempt (on two nodes) only one gets it.
+		err := ui.Sessions.update(r.Context(), id, sess, func(s *session) {
+			start = nil
+			if s.ext != nil && s.ext.start != nil && now.Sub(s.ext.started) <= maxAttemptAge {
+				start = s.ext.start
+			}
+			s.ext = nil
+		})
+		if err != nil && err != errGone {
+			ui.fail(w, r, c, err)
+			return
 		}
-		sess.ext = nil // an attempt is used once, whatever comes of it
-		ui.Sessions.mu.Unlock()
+		if err == errGone {
+			start = nil
+		}
 	}
 	ctx := r.Context()
 	q := r.URL.Query()
@@ -170,9 +197,11 @@ func (ui *UI) handleOIDCCallback(w http.ResponseWriter, r *http.Request) {
 		ui.finishOIDC(w, r, c, login.Users[0], true)
 		return
 	}
-	ui.Sessions.mu.Lock()
-	c.sess.ext = &external{choices: login.Users, started: ui.Sessions.now()}
-	ui.Sessions.mu.Unlock()
+	started := ui.Sessions.now()
+	if err := ui.Sessions.update(ctx, c.id, c.sess, func(s *session) { s.ext = &external{choices: login.Users, started: started} }); err != nil {
+		ui.fail(w, r, c, err)
+		return
+	}
 	ui.render(w, r, c, http.StatusOK, "tenant_choice", "", login.Users)
 }
 
@@ -180,14 +209,16 @@ func (ui *UI) handleOIDCCallback(w http.ResponseWriter, r *http.Request) {
 // person chose; a session acts in one tenant at a time.
 func (ui *UI) handleOIDCTenant(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	c, ok := ui.session(r)
+	c, ok, err := ui.session(r)
+	if err != nil {
+		ui.fail(w, r, c, err)
+		return
+	}
 	if !ok || r.ParseForm() != nil || !c.sess.validCSRF(r.PostForm.Get("csrf")) {
 		ui.failKey(w, r, c, http.StatusForbidden, "error.csrf")
 		return
 	}
-	ui.Sessions.mu.Lock()
 	ext := c.sess.ext
-	ui.Sessions.mu.Unlock()
 	if ext == nil || ext.choices == nil || ui.Sessions.now().Sub(ext.started) > maxAttemptAge {
 		ui.failKey(w, r, c, http.StatusBadRequest, "oidc.error.nostart")
 		return
@@ -211,10 +242,11 @@ func (ui *UI) handleOIDCTenant(w http.ResponseWriter, r *http.Request) {
 // page of vakt's own that moves on at once (a Refresh header, and a link where that is off):
 // the navigation then starts on this site and the cookie goes with it.
 func (ui *UI) finishOIDC(w http.ResponseWriter, r *http.Request, c *call, u account.User, crossSite bool) {
-	id, sess := ui.Sessions.rotate(c.id, u.Username)
-	ui.Sessions.mu.Lock()
-	sess.ext = &external{user: &u}
-	ui.Sessions.mu.Unlock()
+	id, sess, err := ui.Sessions.rotate(r.Context(), c.id, c.sess, u.Username, &external{user: &u})
+	if err != nil {
+		ui.fail(w, r, c, err)
+		return
+	}
 	setCookie(w, r, id)
 	ui.Logger.InfoContext(r.Context(), "login", "user", u.Username, "tenant", u.TenantID, "method", "oidc",
 		"request_id", vakt.RequestIDFrom(r.Context()))

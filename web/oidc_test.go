@@ -34,11 +34,17 @@ type oidcEnv struct {
 
 func newOIDCEnv(t *testing.T, configure func(*web.UI)) *oidcEnv {
 	t.Helper()
+	return newOIDCEnvMode(t, "", configure)
+}
+
+// newOIDCEnvMode is newOIDCEnv with the client reading userinfo as mode says.
+func newOIDCEnvMode(t *testing.T, mode oidc.UserinfoMode, configure func(*web.UI)) *oidcEnv {
+	t.Helper()
 	idp := oidctest.Start(t)
 	o := &oidcEnv{idp: idp}
 	o.env = newEnvWith(t, false, func(ui *web.UI, base string) {
 		c, err := oidc.New(oidc.Config{Issuer: idp.Issuer, ClientID: idp.ClientID, ClientSecret: idp.ClientSecret,
-			RedirectURL: base + "/login/oidc/callback", HTTPClient: idp.HTTPClient})
+			RedirectURL: base + "/login/oidc/callback", HTTPClient: idp.HTTPClient, Userinfo: mode})
 		if err != nil {
 			t.Fatal(err)
 		}

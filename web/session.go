@@ -1,38 +1,81 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/json"
+	"errors"
 	"sync"
 	"time"
+
+	"github.com/vakt/vakt/account"
+	"github.com/vakt/vakt/oidc"
+	sessionstore "github.com/vakt/vakt/session"
 )
 
 // Session lifetimes. The idle timeout follows what care providers' own systems use for shared
 // workstations; the absolute bound makes a stolen cookie useless by the next working day.
 const (
-	DefaultIdleTimeout = 30 * time.Minute
-	MaxSessionAge      = 12 * time.Hour
+	DefaultIdleTimeout = sessionstore.DefaultIdle
+	MaxSessionAge      = sessionstore.DefaultMaxAge
 	maxSearches        = 5 // kept per session; older ones are dropped
 	// DefaultMaxSessions is far above the people of any care provider logged in at once.
-	DefaultMaxSessions = 100_000
+	DefaultMaxSessions = sessionstore.DefaultMax
 )
 
-// session is one browser's state on the server. The browser holds only a random id; the store
-// is keyed by its SHA-256, so that a memory dump does not hand out live cookies either.
+// session is one browser's state, as this request read it from the store. Handlers change it
+// through Sessions.update, which writes it back with a compare-and-swap, so that a change made
+// at the same time by another request (maybe on another node) is not lost.
 type session struct {
-	csrf     string // the synchronizer token every form must echo
-	username string // "" until the person has logged in
-	lang     string // "sv" or "en"
-	created  time.Time
-	lastSeen time.Time
-	searches []*search // newest last
+	version  int64
+	csrf     string    // the synchronizer token every form must echo
+	username string    // "" until the person has logged in
+	lang     string    // "sv" or "en"
 	ext      *external // login through the IdP (oidc_login.go); nil for local accounts
 }
 
-// Sessions is the server-side session store. It lives in memory: a restart logs everyone out,
-// which for one node is the safe failure, and no session data ever reaches the disk.
+// sessionData is a session as it is encoded for the store.
+type sessionData struct {
+	CSRF     string        `json:"csrf"`
+	Username string        `json:"username,omitempty"`
+	Lang     string        `json:"lang"`
+	Ext      *externalData `json:"ext,omitempty"`
+}
+
+type externalData struct {
+	Start   *oidc.Start    `json:"start,omitempty"`
+	Started time.Time      `json:"started"`
+	Choices []account.User `json:"choices,omitempty"`
+	User    *account.User  `json:"user,omitempty"`
+}
+
+func (s *session) encode() []byte {
+	d := sessionData{CSRF: s.csrf, Username: s.username, Lang: s.lang}
+	if x := s.ext; x != nil {
+		d.Ext = &externalData{Start: x.start, Started: x.started, Choices: x.choices, User: x.user}
+	}
+	b, _ := json.Marshal(d)
+	return b
+}
+
+func decodeSession(r sessionstore.Record) (*session, error) {
+	var d sessionData
+	if err := json.Unmarshal(r.Data, &d); err != nil {
+		return nil, err
+	}
+	s := &session{version: r.Version, csrf: d.CSRF, username: d.Username, lang: d.Lang}
+	if x := d.Ext; x != nil {
+		s.ext = &external{start: x.Start, started: x.Started, choices: x.Choices, user: x.User}
+	}
+	return s, nil
+}
+
+// Sessions are people's sessions in the web tool. The browser holds only a random id; the
+// sessions live in Store: in this process's memory by default (one node: a restart logs
+// everyone out, and no session reaches the disk), or in a database that several nodes share
+// (sessionstore.Store), where they are sealed under the id so that a dump reads nothing.
 type Sessions struct {
 	Idle time.Duration    // DefaultIdleTimeout when zero
 	Now  func() time.Time // time.Now when nil; tests move it forward
@@ -40,23 +83,30 @@ type Sessions struct {
 	// makes an anonymous session, so without a bound anyone could fill the memory; when full,
 	// anonymous sessions give way first, and people who are logged in are never pushed out.
 	Max int
+	// Store keeps the sessions; when nil, a session.Memory with the limits above. A shared
+	// store enforces its own limits, given when it was made.
+	Store sessionstore.Store
 
-	mu sync.Mutex
-	m  map[[32]byte]*session
+	once   sync.Once
+	cache  searchCache
+	lookup func() time.Time
+}
+
+func (s *Sessions) init() {
+	s.once.Do(func() {
+		if s.Store == nil {
+			s.Store = sessionstore.NewMemory(sessionstore.Limits{Idle: s.Idle, Max: s.Max, MaxItems: maxSearches, Now: s.Now})
+		}
+		s.lookup = s.Now
+		if s.lookup == nil {
+			s.lookup = time.Now
+		}
+	})
 }
 
 func (s *Sessions) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
-}
-
-func (s *Sessions) idle() time.Duration {
-	if s.Idle > 0 {
-		return s.Idle
-	}
-	return DefaultIdleTimeout
+	s.init()
+	return s.lookup()
 }
 
 func randomToken() string {
@@ -65,76 +115,99 @@ func randomToken() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// create starts a new session and returns its id, the cookie's value.
-func (s *Sessions) create(lang string) (string, *session) {
-	id := randomToken()
-	now := s.now()
-	sess := &session{csrf: randomToken(), lang: lang, created: now, lastSeen: now}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.m == nil {
-		s.m = map[[32]byte]*session{}
-	}
-	s.sweep(now)
-	max := s.Max
-	if max <= 0 {
-		max = DefaultMaxSessions
-	}
-	for k, old := range s.m {
-		if len(s.m) < max {
-			break
-		}
-		if old.username == "" {
-			delete(s.m, k)
-		}
-	}
-	s.m[sha256.Sum256([]byte(id))] = sess
-	return id, sess
+// create starts a new anonymous session and returns its id, the cookie's value.
+func (s *Sessions) create(ctx context.Context, lang string) (string, *session, error) {
+	return s.createAs(ctx, &session{lang: lang})
 }
 
-// get returns the live session with id and marks it used, or nil. An expired session is removed.
-func (s *Sessions) get(id string) *session {
-	if id == "" || len(id) > 64 {
-		return nil
+// createAs stores sess as a new session with a fresh id and CSRF token.
+func (s *Sessions) createAs(ctx context.Context, sess *session) (string, *session, error) {
+	s.init()
+	id := randomToken()
+	sess.csrf = randomToken()
+	r, err := s.Store.Create(ctx, id, sessionstore.Record{Authenticated: sess.username != "", Data: sess.encode()})
+	if err != nil {
+		return "", nil, err
 	}
-	key := sha256.Sum256([]byte(id))
-	now := s.now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sess := s.m[key]
-	if sess == nil {
-		return nil
+	sess.version = r.Version
+	return id, sess, nil
+}
+
+// get returns the live session with id and marks it used; nil when there is none.
+func (s *Sessions) get(ctx context.Context, id string) (*session, error) {
+	s.init()
+	if !sessionstore.ValidID(id) {
+		return nil, nil
 	}
-	if now.Sub(sess.lastSeen) > s.idle() || now.Sub(sess.created) > MaxSessionAge {
-		delete(s.m, key)
-		return nil
+	r, err := s.Store.Get(ctx, id)
+	if errors.Is(err, sessionstore.ErrNotFound) {
+		return nil, nil
 	}
-	sess.lastSeen = now
-	return sess
+	if err != nil {
+		return nil, err
+	}
+	sess, err := decodeSession(r)
+	if err != nil {
+		return nil, err
+	}
+	return sess, nil
+}
+
+// errGone: the session ended while a request changed it (logout on another node, expiry).
+var errGone = errors.New("web: the session has ended")
+
+// update applies change to sess and stores it. When another request changed the session since
+// it was read, it reads the session again and applies change to that, so that neither change
+// is lost; change must therefore depend only on the session it is given. errGone when the
+// session ended meanwhile.
+func (s *Sessions) update(ctx context.Context, id string, sess *session, change func(*session)) error {
+	s.init()
+	for range 10 {
+		change(sess)
+		r, err := s.Store.Update(ctx, id, sessionstore.Record{Version: sess.version, Authenticated: sess.username != "", Data: sess.encode()})
+		if err == nil {
+			sess.version = r.Version
+			return nil
+		}
+		if errors.Is(err, sessionstore.ErrNotFound) {
+			return errGone
+		}
+		if !errors.Is(err, sessionstore.ErrConflict) {
+			return err
+		}
+		fresh, err := s.get(ctx, id)
+		if err != nil {
+			return err
+		}
+		if fresh == nil {
+			return errGone
+		}
+		*sess = *fresh
+	}
+	return errors.New("web: the session changed concurrently too often")
 }
 
 // remove ends the session with id.
-func (s *Sessions) remove(id string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.m, sha256.Sum256([]byte(id)))
-}
-
-// sweep drops expired sessions; the caller holds s.mu. Sessions are few (people, not systems),
-// so a pass over all of them at each login costs nothing worth a background goroutine.
-func (s *Sessions) sweep(now time.Time) {
-	for k, sess := range s.m {
-		if now.Sub(sess.lastSeen) > s.idle() || now.Sub(sess.created) > MaxSessionAge {
-			delete(s.m, k)
-		}
+func (s *Sessions) remove(ctx context.Context, id string) error {
+	s.init()
+	if !sessionstore.ValidID(id) {
+		return nil
 	}
+	return s.Store.Delete(ctx, id)
 }
 
-// Len returns the number of sessions held (for tests and metrics).
-func (s *Sessions) Len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.m)
+// rotate ends the session with oldID and starts one for username under a new id and CSRF token,
+// keeping the language, so that an id planted before login (session fixation) is worthless
+// after it.
+func (s *Sessions) rotate(ctx context.Context, oldID string, old *session, username string, ext *external) (string, *session, error) {
+	if err := s.remove(ctx, oldID); err != nil {
+		return "", nil, err
+	}
+	lang := "sv"
+	if old != nil && old.lang != "" {
+		lang = old.lang
+	}
+	return s.createAs(ctx, &session{lang: lang, username: username, ext: ext})
 }
 
 // validCSRF compares a submitted token with the session's in constant time.
@@ -142,44 +215,45 @@ func (sess *session) validCSRF(token string) bool {
 	return token != "" && subtle.ConstantTimeCompare([]byte(token), []byte(sess.csrf)) == 1
 }
 
-// addSearch keeps a search in the session and returns its id.
-func (s *Sessions) addSearch(sess *session, sr *search) string {
+// addSearch keeps a search in the session (the store keeps the newest maxSearches) and returns
+// its id.
+func (s *Sessions) addSearch(ctx context.Context, id string, sr *search) (string, error) {
+	s.init()
 	sr.id = randomToken()[:16]
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sess.searches = append(sess.searches, sr)
-	if len(sess.searches) > maxSearches {
-		sess.searches = sess.searches[len(sess.searches)-maxSearches:]
-	}
-	return sr.id
-}
-
-// findSearch returns the session's search with id, or nil.
-func (s *Sessions) findSearch(sess *session, id string) *search {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, sr := range sess.searches {
-		if subtle.ConstantTimeCompare([]byte(sr.id), []byte(id)) == 1 {
-			return sr
+	if err := s.Store.PutItem(ctx, id, sr.id, encodeSearch(sr)); err != nil {
+		if errors.Is(err, sessionstore.ErrNotFound) {
+			return "", errGone
 		}
+		return "", err
 	}
-	return nil
+	s.cache.put(sessionstore.Key(id), sr)
+	return sr.id, nil
 }
 
-// rotate ends the session with oldID and starts one for username under a new id, keeping the
-// language, so that an id planted before login (session fixation) is worthless after it.
-func (s *Sessions) rotate(oldID string, username string) (string, *session) {
-	s.mu.Lock()
-	old := s.m[sha256.Sum256([]byte(oldID))]
-	delete(s.m, sha256.Sum256([]byte(oldID)))
-	s.mu.Unlock()
-	lang := "sv"
-	if old != nil {
-		lang = old.lang
+// findSearch returns the session's search with searchID, or nil.
+func (s *Sessions) findSearch(ctx context.Context, id, searchID string) (*search, error) {
+	s.init()
+	if len(searchID) != 16 {
+		return nil, nil
 	}
-	id, sess := s.create(lang)
-	s.mu.Lock()
-	sess.username = username
-	s.mu.Unlock()
-	return id, sess
+	key := sessionstore.Key(id)
+	if sr := s.cache.get(key, searchID); sr != nil {
+		return sr, nil
+	}
+	b, err := s.Store.Item(ctx, id, searchID)
+	if errors.Is(err, sessionstore.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	sr, err := decodeSearch(b)
+	if err != nil {
+		return nil, err
+	}
+	if subtle.ConstantTimeCompare([]byte(sr.id), []byte(searchID)) != 1 {
+		return nil, nil
+	}
+	s.cache.put(key, sr)
+	return sr, nil
 }

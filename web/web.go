@@ -81,6 +81,7 @@ func New(ui UI) (*UI, error) {
 	if ui.Sessions == nil {
 		ui.Sessions = &Sessions{}
 	}
+	ui.Sessions.init()
 	if ui.Logger == nil {
 		ui.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -189,7 +190,11 @@ type call struct {
 // the route's permission ("" for pages every person may use).
 func (ui *UI) person(perm account.Permission, h func(http.ResponseWriter, *http.Request, *call)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, ok := ui.session(r)
+		c, ok, err := ui.session(r)
+		if err != nil {
+			ui.fail(w, r, c, err)
+			return
+		}
 		if !ok || c.sess.username == "" {
 			target := "/login"
 			if ok || cookieValue(r) != "" {
@@ -215,7 +220,10 @@ func (ui *UI) person(perm account.Permission, h func(http.ResponseWriter, *http.
 			err = vakt.Errorf(vakt.CodeNotFound, "no such account")
 		}
 		if vakt.ErrorCode(err) == vakt.CodeNotFound {
-			ui.Sessions.remove(c.id)
+			if err := ui.Sessions.remove(r.Context(), c.id); err != nil {
+				ui.fail(w, r, c, err)
+				return
+			}
 			http.Redirect(w, r, "/login", http.StatusSeeOther)
 			return
 		}
@@ -247,14 +255,15 @@ func cookieValue(r *http.Request) string {
 	return ""
 }
 
-// session returns the request's live session, if any.
-func (ui *UI) session(r *http.Request) (*call, bool) {
+// session returns the request's live session, if any; an error when the session store could not
+// be read (the caller answers with an error page rather than a login page).
+func (ui *UI) session(r *http.Request) (*call, bool, error) {
 	id := cookieValue(r)
-	sess := ui.Sessions.get(id)
-	if sess == nil {
-		return &call{L: localeOf("sv")}, false
+	sess, err := ui.Sessions.get(r.Context(), id)
+	if err != nil || sess == nil {
+		return &call{L: localeOf("sv")}, false, err
 	}
-	return &call{id: id, sess: sess, L: localeOf(sess.lang)}, true
+	return &call{id: id, sess: sess, L: localeOf(sess.lang)}, true, nil
 }
 
 // setCookie hands the browser its session id: HttpOnly (no script can read it), SameSite=Strict
@@ -367,15 +376,20 @@ func localPath(p string) string {
 // page), so it checks the CSRF token itself.
 func (ui *UI) handleLanguage(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	c, ok := ui.session(r)
+	c, ok, err := ui.session(r)
+	if err != nil {
+		ui.fail(w, r, c, err)
+		return
+	}
 	if !ok || r.ParseForm() != nil || !c.sess.validCSRF(r.PostForm.Get("csrf")) {
 		ui.failKey(w, r, c, http.StatusForbidden, "error.csrf")
 		return
 	}
 	if lang := r.PostForm.Get("lang"); lang == "sv" || lang == "en" {
-		ui.Sessions.mu.Lock()
-		c.sess.lang = lang
-		ui.Sessions.mu.Unlock()
+		if err := ui.Sessions.update(r.Context(), c.id, c.sess, func(s *session) { s.lang = lang }); err != nil && err != errGone {
+			ui.fail(w, r, c, err)
+			return
+		}
 	}
 	http.Redirect(w, r, localPath(r.PostForm.Get("back")), http.StatusSeeOther)
 }

@@ -29,6 +29,10 @@ usage: vakt <command> [flags]
   token revoke     revoke a token
   user create      create a person's account for the web tool (password from stdin or generated)
   user list        list people's accounts
+  user disable     disable an account (enable: again); recorded in the tenant's log
+  user remove      remove an account; recorded in the tenant's log
+  user password    set an account's password (from stdin, or generated and printed once)
+  user roles       grant, revoke or set an account's roles and care units
   registers import import a reference register (staff, persons, watchlist, cases, units) for log controls
   export           write a tenant's whole log as a verifiable bundle
   verify           check a log against its signed checkpoints (bundle, data or live)
@@ -96,8 +100,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return runUserCreate(ctx, r, stdin, stdout, stderr)
 		case "list":
 			return runUserList(ctx, r, stdout, stderr)
+		case "disable", "enable":
+			return runUserState(ctx, r, s == "disable", stderr)
+		case "remove":
+			return runUserRemove(ctx, r, stderr)
+		case "password":
+			return runUserPassword(ctx, r, stdin, stdout, stderr)
+		case "roles":
+			return runUserRoles(ctx, r, stderr)
 		}
-		return fmt.Errorf("usage: vakt user create|list")
+		return fmt.Errorf("usage: vakt user create|list|disable|enable|remove|password|roles")
 	case "registers":
 		switch s, r := sub(); s {
 		case "import":

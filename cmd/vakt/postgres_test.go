@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -117,6 +121,7 @@ func TestTwoServersOnePostgres(t *testing.T) {
 			seen[seq] = true
 		}
 	}
+	webLoginAcrossNodes(t, nodes[0].url, nodes[1].url, dsn)
 	// Let a checkpoint cover everything, then verify the log through each node.
 	time.Sleep(300 * time.Millisecond)
 	for _, n := range nodes {
@@ -209,5 +214,41 @@ func TestPostgresDownGives503(t *testing.T) {
 		if status, err := post(node.url, writer, b); err != nil || status != http.StatusCreated {
 			t.Fatalf("after the restart: %d %v", status, err)
 		}
+	}
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// webLoginAcrossNodes logs a person in on the node at a and opens a page on the node at b: the
+// nodes share their sessions in the database, so no sticky sessions are needed.
+func webLoginAcrossNodes(t *testing.T, a, b, dsn string) {
+	t.Helper()
+	cli(t, "ett långt lösenord\n", "user", "create", "greta", "--tenant", "region", "--role", "granskare", "--postgres", dsn)
+	jar, _ := cookiejar.New(nil) // keyed by host, not port, as browsers do
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get := func(u string) (int, string) {
+		resp, err := c.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	_, page := get(a + "/login")
+	m := csrfField.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("no CSRF token on the login page")
+	}
+	resp, err := c.PostForm(a+"/login", url.Values{"csrf": {m[1]}, "username": {"greta"}, "password": {"ett långt lösenord"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("web login on the first node: %d", resp.StatusCode)
+	}
+	if status, body := get(b + "/logguppfoljning/invanare"); status != http.StatusOK || !strings.Contains(body, "greta") && !strings.Contains(body, "Greta") {
+		t.Fatalf("a page on the second node after login on the first: %d", status)
 	}
 }

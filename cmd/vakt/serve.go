@@ -31,6 +31,7 @@ import (
 	"github.com/vakt/vakt/rest"
 	"github.com/vakt/vakt/rivta"
 	"github.com/vakt/vakt/server"
+	"github.com/vakt/vakt/session"
 	"github.com/vakt/vakt/sqlite"
 	"github.com/vakt/vakt/tenant"
 	"github.com/vakt/vakt/watchlist"
@@ -140,6 +141,9 @@ type Main struct {
 	Server   *server.Server
 	Web      *web.UI
 
+	sessions session.Store // the shared session store on PostgreSQL; nil: in memory
+	unlock   func()        // releases the data directory's writer lock (embedded engine)
+
 	first *firstLogin   // set when this start created the first tenant and administrator
 	demo  *demoExamples // set when this start loaded demo data
 }
@@ -234,6 +238,12 @@ func (m *Main) Open(ctx context.Context) error {
 		m.Controls = pg.ControlStores()
 		reg.MustRegister(pgStoreCollector{pg})
 	} else {
+		if m.unlock, err = lockData(c.DataDir); err != nil {
+			if errors.Is(err, errDataInUse) {
+				return errors.New("another vakt serve uses this data directory")
+			}
+			return err
+		}
 		opts := sqlite.Options{CacheKiB: c.CacheMiB * 1024, SealEntries: c.SealEntries, Logger: log,
 			CheckpointInterval: c.CheckpointInterval, NoMerkle: c.NoMerkle}
 		sq, err := sqlite.NewStores(tenantDir(c.DataDir), opts, signing)
@@ -283,8 +293,15 @@ func (m *Main) Open(ctx context.Context) error {
 		Service: svc, Auth: api.Auth, Logger: log, MaxBodyBytes: c.MaxBodyBytes, OnAppend: api.OnAppend,
 		MaxQueryResult: c.MaxQueryResult, ReportWait: c.ReportWait,
 	}
+	sessions := &web.Sessions{Idle: c.IdleTimeout}
+	if pg, ok := m.Registry.(*postgres.Registry); ok {
+		// Every node reads and writes the sessions in the shared database: any node serves any
+		// request, and a node can go away without logging anybody out.
+		m.sessions = pg.Sessions(session.Limits{Idle: c.IdleTimeout})
+		sessions.Store = m.sessions
+	}
 	ui := web.UI{Service: svc, Accounts: m.Registry, Auth: &account.Authenticator{Store: m.Registry},
-		Sessions: &web.Sessions{Idle: c.IdleTimeout}, Logger: log, NoPasswordLogin: c.NoPasswordLogin, OIDCLabel: c.OIDCLabel,
+		Sessions: sessions, Logger: log, NoPasswordLogin: c.NoPasswordLogin, OIDCLabel: c.OIDCLabel,
 		Controls:    &control.Service{Logs: m.Stores, Controls: m.Controls, Tenants: m.Registry, Registers: m.Regs},
 		Permissions: &permlist.Service{Logs: m.Stores, Registers: m.Regs, Accounts: m.Registry, Marks: m.Controls, Tenants: m.Registry},
 		Watchlist:   &watchlist.Service{Registers: m.Regs, Logs: m.Stores, Tenants: m.Registry}}
@@ -317,8 +334,21 @@ func (m *Main) Open(ctx context.Context) error {
 	return nil
 }
 
+// sessionSweep is how often a node deletes the expired sessions from a shared session store.
+// Reads expire sessions lazily; the sweep keeps the abandoned ones from piling up, and several
+// nodes sweeping at once only delete the same rows.
+const sessionSweep = time.Minute
+
 // Run serves until ctx ends.
 func (m *Main) Run(ctx context.Context) error {
+	if m.sessions != nil {
+		sweepCtx, stop := context.WithCancel(ctx)
+		defer stop()
+		log := m.Server.Logger
+		go session.Sweeper(sweepCtx, m.sessions, sessionSweep, func(err error) {
+			log.Warn("sweeping expired web sessions failed", "err", err)
+		})
+	}
 	return m.Server.Serve(ctx, m.Config.Drain)
 }
 
@@ -336,6 +366,10 @@ func (m *Main) Close() error {
 	}
 	if m.Registry != nil {
 		errs = append(errs, m.Registry.Close())
+	}
+	if m.unlock != nil {
+		m.unlock()
+		m.unlock = nil
 	}
 	return errors.Join(errs...)
 }
@@ -372,6 +406,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&c.OIDC.Claims.Roles, "oidc-claim-roles", oidc.DefaultClaims.Roles, "ID-token claim holding the person's roles as role@tenant or role@tenant/careUnitHsaId")
 	fs.StringVar(&c.OIDC.Claims.Name, "oidc-claim-name", oidc.DefaultClaims.Name, "ID-token claim holding the person's name")
 	fs.StringVar(&c.OIDC.Claims.Title, "oidc-claim-title", oidc.DefaultClaims.Title, "ID-token claim holding the person's title")
+	fs.StringVar((*string)(&c.OIDC.Userinfo), "oidc-userinfo", string(oidc.UserinfoMissing), "when to read the IdP's userinfo endpoint besides the ID token: missing (when the HSA-id or roles claim is missing), always or never; the ID token's claims win")
 	fs.StringVar(&c.OIDCLabel, "oidc-label", web.DefaultOIDCLabel, "text of the login page's button for the identity provider")
 	passwordLogin := fs.Bool("password-login", true, "allow local accounts to log in with a password (turn off in production with an identity provider)")
 	logFormat := fs.String("log-format", "auto", "log format: auto (text on a terminal, else json), json or text")

@@ -36,6 +36,12 @@ import (
 type Person struct {
 	Subject string
 	Claims  map[string]any
+	// UserinfoOnly are claims the provider gives only at its userinfo endpoint, not in the ID
+	// token, as IdPs do that keep ID tokens small.
+	UserinfoOnly map[string]any
+	// UserinfoSubject, when set, is the subject the userinfo endpoint names instead of Subject:
+	// a provider answering about somebody else.
+	UserinfoSubject string
 }
 
 // Fault is a way for the provider to misbehave in the next ID tokens it issues.
@@ -213,20 +219,24 @@ func (s *storage) complete(id string) error {
 		return errors.New("the test chose no person")
 	}
 	req.subject, req.claims, req.done, req.authTime = s.person.Subject, s.person.Claims, true, time.Now()
+	req.userinfo, req.userinfoSubject = s.person.UserinfoOnly, s.person.UserinfoSubject
 	req.fault = s.fault
 	return nil
 }
 
 // authRequest is one authorization request and what the login decided about it.
 type authRequest struct {
-	id       string
-	req      oidc.AuthRequest
-	subject  string
-	claims   map[string]any
-	done     bool
-	authTime time.Time
-	fault    Fault
-	coded    bool // a code was issued for it; from then on a WrongAudience request names another client
+	id      string
+	req     oidc.AuthRequest
+	subject string
+	claims  map[string]any
+	done    bool
+	// userinfo claims and subject (see Person)
+	userinfo        map[string]any
+	userinfoSubject string
+	authTime        time.Time
+	fault           Fault
+	coded           bool // a code was issued for it; from then on a WrongAudience request names another client
 }
 
 func (a *authRequest) GetID() string          { return a.id }
@@ -473,6 +483,12 @@ func (s *storage) SetUserinfoFromToken(_ context.Context, ui *oidc.UserInfo, tok
 	if a := s.tokens[tokenID]; a != nil {
 		for k, v := range a.claims {
 			ui.AppendClaims(k, v)
+		}
+		for k, v := range a.userinfo {
+			ui.AppendClaims(k, v)
+		}
+		if a.userinfoSubject != "" {
+			ui.Subject = a.userinfoSubject
 		}
 	}
 	return nil
