@@ -24,10 +24,11 @@ type controlsView struct {
 	Size     int
 	Seed     string
 	Problems []string // message keys
+	Flags    bool     // the flags page is offered
 }
 
 func (ui *UI) controlsView(c *call) controlsView {
-	return controlsView{Units: c.p.CareUnits, Month: time.Now().In(stockholm).AddDate(0, -1, 0).Format("2006-01"), Size: control.DefaultSampleSize}
+	return controlsView{Flags: ui.Flags != nil, Units: c.p.CareUnits, Month: time.Now().In(stockholm).AddDate(0, -1, 0).Format("2006-01"), Size: control.DefaultSampleSize}
 }
 
 func (ui *UI) handleControls(w http.ResponseWriter, r *http.Request, c *call) {
@@ -104,6 +105,7 @@ type controlItem struct {
 
 type controlView struct {
 	Control  control.Control
+	Patient  string // the targeted control's patient, formatted
 	Items    []controlItem
 	History  []control.Event
 	Problems []string
@@ -120,6 +122,7 @@ func (ui *UI) renderControl(w http.ResponseWriter, r *http.Request, c *call, sta
 		return
 	}
 	v.Control, v.History, v.Choices = cv.Control, cv.History, control.Assessments()
+	v.Patient = scopePatient(&cv.Control)
 	for _, it := range cv.Items {
 		ci := controlItem{Item: it.Item}
 		if it.Entry != nil {
@@ -165,4 +168,16 @@ func (ui *UI) afterControlChange(w http.ResponseWriter, r *http.Request, c *call
 	default:
 		ui.fail(w, r, c, err)
 	}
+}
+
+// scopePatient returns a targeted control's patient, formatted, or "".
+func scopePatient(ct *control.Control) string {
+	if ct.Scope.Patient == "" {
+		return ""
+	}
+	p, err := ident.ParsePersonID(ct.Scope.Patient, ct.Created)
+	if err != nil {
+		return ""
+	}
+	return p.Formatted()
 }

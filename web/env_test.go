@@ -22,6 +22,7 @@ import (
 	"github.com/vakt/vakt/auth"
 	"github.com/vakt/vakt/control"
 	"github.com/vakt/vakt/ident"
+	"github.com/vakt/vakt/logcontrol"
 	"github.com/vakt/vakt/rest"
 	"github.com/vakt/vakt/server"
 	"github.com/vakt/vakt/sqlite"
@@ -140,6 +141,9 @@ func newEnvWith(t *testing.T, tls bool, configure func(ui *web.UI, baseURL strin
 	controls := sqlite.NewControls(filepath.Join(dir, "tenants"))
 	t.Cleanup(func() { controls.Close() })
 	settings.Controls = &control.Service{Logs: stores, Controls: controls, Tenants: reg}
+	regs := sqlite.NewRegisters(filepath.Join(dir, "tenants"))
+	t.Cleanup(func() { regs.Close() })
+	settings.Flags = &logcontrol.Service{Logs: stores, Registers: regs, Tenants: reg}
 	if configure != nil {
 		configure(&settings, base)
 	}

@@ -27,8 +27,9 @@ type session struct {
 	lang     string // "sv" or "en"
 	created  time.Time
 	lastSeen time.Time
-	searches []*search // newest last
-	ext      *external // login through the IdP (oidc_login.go); nil for local accounts
+	searches []*search     // newest last
+	flags    []*flagSearch // flag searches (flags.go), newest last
+	ext      *external     // login through the IdP (oidc_login.go); nil for local accounts
 }
 
 // Sessions is the server-side session store. It lives in memory: a restart logs everyone out,

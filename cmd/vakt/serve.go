@@ -282,7 +282,7 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	ui := web.UI{Service: svc, Accounts: m.Registry, Auth: &account.Authenticator{Store: m.Registry},
 		Sessions: &web.Sessions{Idle: c.IdleTimeout}, Logger: log, NoPasswordLogin: c.NoPasswordLogin, OIDCLabel: c.OIDCLabel,
-		Controls: &control.Service{Logs: m.Stores, Controls: m.Controls, Tenants: m.Registry}}
+		Controls: &control.Service{Logs: m.Stores, Controls: m.Controls, Tenants: m.Registry}, Flags: api.Controls}
 	if c.OIDC.Issuer != "" {
 		if ui.OIDC, err = oidc.New(c.OIDC); err != nil {
 			return fmt.Errorf("oidc: %w", err)
