@@ -68,6 +68,7 @@ type env struct {
 	url      string
 	reg      *sqlite.Registry
 	stores   *sqlite.Stores
+	regs     *sqlite.Registers // reference registers (flags)
 	sessions *web.Sessions
 	clock    *clock
 	logs     *syncBuffer
@@ -141,9 +142,9 @@ func newEnvWith(t *testing.T, tls bool, configure func(ui *web.UI, baseURL strin
 	controls := sqlite.NewControls(filepath.Join(dir, "tenants"))
 	t.Cleanup(func() { controls.Close() })
 	settings.Controls = &control.Service{Logs: stores, Controls: controls, Tenants: reg}
-	regs := sqlite.NewRegisters(filepath.Join(dir, "tenants"))
-	t.Cleanup(func() { regs.Close() })
-	settings.Flags = &logcontrol.Service{Logs: stores, Registers: regs, Tenants: reg}
+	e.regs = sqlite.NewRegisters(filepath.Join(dir, "tenants"))
+	t.Cleanup(func() { e.regs.Close() })
+	settings.Flags = &logcontrol.Service{Logs: stores, Registers: e.regs, Tenants: reg}
 	if configure != nil {
 		configure(&settings, base)
 	}
