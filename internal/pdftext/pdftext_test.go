@@ -17,7 +17,9 @@ func write(t testing.TB, lines ...string) []byte {
 	pdf := fpdf.New("L", "mm", "A4", "")
 	tr := pdf.UnicodeTranslatorFromDescriptor("")
 	pdf.AliasNbPages("{nb}")
-	pdf.SetFooterFunc(func() { pdf.CellFormat(0, 4, tr("Sida "+string(rune('0'+pdf.PageNo()))+" av {nb}"), "", 0, "R", false, 0, "") })
+	pdf.SetFooterFunc(func() {
+		pdf.CellFormat(0, 4, tr("Sida "+string(rune('0'+pdf.PageNo()))+" av {nb}"), "", 0, "R", false, 0, "")
+	})
 	pdf.AddPage()
 	pdf.SetFont("Helvetica", "", 9)
 	for _, l := range lines {
