@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -63,9 +64,10 @@ func controlProblems(err error) []string {
 	return keys
 }
 
-func (ui *UI) handleCreateSample(w http.ResponseWriter, r *http.Request, c *call) {
-	f := r.PostForm
-	v := ui.controlsView(c)
+// parseSampleForm reads the sample form into v (to show it again) and a request, with the
+// message keys of the problems found before the request's own Validate: a size that is no whole
+// number of at least 1, a seed that is no unsigned 64-bit number.
+func parseSampleForm(f url.Values, v *controlsView) control.SampleRequest {
 	v.Unit, v.Month, v.Seed = strings.TrimSpace(f.Get("careUnit")), strings.TrimSpace(f.Get("month")), strings.TrimSpace(f.Get("seed"))
 	req := control.SampleRequest{CareUnit: ident.HSAID(v.Unit), Month: v.Month}
 	size, err := strconv.Atoi(strings.TrimSpace(f.Get("size")))
@@ -81,6 +83,12 @@ func (ui *UI) handleCreateSample(w http.ResponseWriter, r *http.Request, c *call
 		}
 		req.Seed = &s
 	}
+	return req
+}
+
+func (ui *UI) handleCreateSample(w http.ResponseWriter, r *http.Request, c *call) {
+	v := ui.controlsView(c)
+	req := parseSampleForm(r.PostForm, &v)
 	if len(v.Problems) > 0 {
 		ui.renderControls(w, r, c, http.StatusBadRequest, v)
 		return
