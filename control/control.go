@@ -71,16 +71,25 @@ type Scope struct {
 	From     time.Time   `json:"from"`
 	To       time.Time   `json:"to"`
 	Month    string      `json:"month,omitempty"` // YYYY-MM, samples only
-	// Targeted controls: at least one of these.
-	Flag    string      `json:"flag,omitempty"`    // a logcontrol flag kind
-	Patient string      `json:"patient,omitempty"` // 12 digits; never shown in URLs or logs
-	Staff   ident.HSAID `json:"staff,omitempty"`
+	// Targeted controls: a flag (its kind and the access it was raised on), or a patient, a
+	// staff member or both.
+	Flag      string      `json:"flag,omitempty"`      // a logcontrol flag kind
+	FlagLogID string      `json:"flagLogId,omitempty"` // the flagged access
+	Patient   string      `json:"patient,omitempty"`   // 12 digits; never shown in URLs or logs
+	Staff     ident.HSAID `json:"staff,omitempty"`
 }
 
-// SampleParams records how a sample was drawn, enough for anyone to draw it again from the log
-// and get the same accesses (see Draw).
+// Period returns the scope's period as the dates it covers in Swedish time, last day
+// inclusive ("2026-04-01 – 2026-04-30"), as reviewers typed it and the report prints it.
+func (s Scope) Period() string {
+	return s.From.In(stockholm).Format(time.DateOnly) + " – " + s.To.In(stockholm).Add(-time.Nanosecond).Format(time.DateOnly)
+}
+
+// SampleParams records how a control's accesses were picked, enough for anyone to pick them again
+// from the log and get the same accesses: by Draw for a sample, the first in time order for a
+// targeted control (TargetedAlgorithm; Seed is then 0).
 type SampleParams struct {
-	Algorithm  string `json:"algorithm"`  // SampleAlgorithm
+	Algorithm  string `json:"algorithm"`  // SampleAlgorithm or TargetedAlgorithm
 	Seed       uint64 `json:"seed"`       // recorded before the draw, shown to reviewers
 	Size       int    `json:"size"`       // asked for
 	Population int    `json:"population"` // accesses the sample was drawn from
@@ -156,6 +165,9 @@ func (c *Control) Validate() error {
 	case TypeTargeted:
 		if c.Scope.Flag == "" && c.Scope.Patient == "" && c.Scope.Staff == "" {
 			add("scope", "a targeted control names a flag, a patient or a staff member")
+		}
+		if (c.Scope.Flag == "") != (c.Scope.FlagLogID == "") {
+			add("scope.flagLogId", "a flag needs both its kind and the logId of its access")
 		}
 	default:
 		add("type", "must be stickprov or riktad")

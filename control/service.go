@@ -223,9 +223,10 @@ type Sampled struct {
 
 // View is a control as its page shows it.
 type View struct {
-	Control Control
-	Items   []Sampled
-	History []Event
+	Control      Control
+	CareProvider accesslog.CareProvider // the tenant's, for the report's header
+	Items        []Sampled
+	History      []Event
 }
 
 func (s *Service) get(ctx context.Context, c *caller, id string) (Control, error) {
@@ -246,6 +247,16 @@ func (s *Service) get(ctx context.Context, c *caller, id string) (Control, error
 // Get returns a control with its sampled accesses and history. The accesses name patients, so
 // the read is logged first, naming each patient whose access is shown.
 func (s *Service) Get(ctx context.Context, id string) (View, error) {
+	return s.view(ctx, id, accesslog.ActivityRead, "")
+}
+
+// Report returns what Get does, for the manager's report: the report prints the accesses, so
+// it is logged like an export of a follow-up search (activity Utskrift), naming each patient.
+func (s *Service) Report(ctx context.Context, id string) (View, error) {
+	return s.view(ctx, id, accesslog.ActivityPrint, ", rapport till chef")
+}
+
+func (s *Service) view(ctx context.Context, id string, activity accesslog.ActivityType, what string) (View, error) {
 	c, err := s.caller(ctx)
 	if err != nil {
 		return View{}, err
@@ -254,8 +265,14 @@ func (s *Service) Get(ctx context.Context, id string) (View, error) {
 	if err != nil {
 		return View{}, err
 	}
-	v := View{Control: ct}
+	v := View{Control: ct, CareProvider: accesslog.CareProvider{ID: c.t.CareProviders[0], Name: c.t.Name}}
 	var patients []ident.PersonID
+	if ct.Scope.Patient != "" {
+		// the page names the patient a targeted control is about, so the read names them too
+		if p, err := ident.ParsePersonID(ct.Scope.Patient, ct.Created); err == nil {
+			patients = append(patients, p)
+		}
+	}
 	for _, it := range ct.Items {
 		sd, err := c.logs.Get(ctx, it.LogID)
 		if err != nil {
@@ -276,7 +293,7 @@ func (s *Service) Get(ctx context.Context, id string) (View, error) {
 	if ct.Scope.Month != "" {
 		args += ", " + ct.Scope.Month
 	}
-	if err := s.logRead(ctx, c, args, patients, s.now()); err != nil {
+	if err := s.logActivity(ctx, c, activity, args+what, patients, s.now()); err != nil {
 		return View{}, err
 	}
 	if v.History, err = c.controls.History(ctx, ct.ID); err != nil {
@@ -293,19 +310,9 @@ func (s *Service) Assess(ctx context.Context, id string, seq int64, a Assessment
 	if err != nil {
 		return Control{}, err
 	}
-	var probs []vakt.Problem
-	if !a.Valid() {
-		probs = append(probs, vakt.Problem{Index: -1, Field: "assessment", Reason: "must be i_ordning, behover_uppfoljning or obehorig"})
-	}
-	comment = strings.TrimSpace(comment)
-	if r := checkText(comment, MaxCommentLen); r != "" {
-		probs = append(probs, vakt.Problem{Index: -1, Field: "comment", Reason: r})
-	}
-	if a != InOrder && a.Valid() && comment == "" {
-		probs = append(probs, vakt.Problem{Index: -1, Field: "comment", Reason: "is required unless the access is in order"})
-	}
-	if len(probs) > 0 {
-		return Control{}, vakt.Invalid("assessment is invalid", probs...)
+	comment, err = CheckAssessment(a, comment)
+	if err != nil {
+		return Control{}, err
 	}
 	if _, err := s.get(ctx, c, id); err != nil {
 		return Control{}, err
@@ -325,13 +332,31 @@ func (s *Service) Assess(ctx context.Context, id string, seq int64, a Assessment
 	})
 }
 
-// Close closes control id with the reviewer's findings and conclusion, once every sampled
-// access is assessed. A closed control does not change any more.
-func (s *Service) Close(ctx context.Context, id, findings, conclusion string) (Control, error) {
-	c, err := s.caller(ctx)
-	if err != nil {
-		return Control{}, err
+// CheckAssessment checks a reviewer's assessment and comment as a form gives them and returns
+// the comment as stored (trimmed): the assessment must be one of Assessments, the comment
+// free text of at most MaxCommentLen characters, required unless the access is in order (the
+// manager's report must say why an access needs follow-up or was unauthorised).
+func CheckAssessment(a Assessment, comment string) (string, error) {
+	var probs []vakt.Problem
+	if !a.Valid() {
+		probs = append(probs, vakt.Problem{Index: -1, Field: "assessment", Reason: "must be i_ordning, behover_uppfoljning or obehorig"})
 	}
+	comment = strings.TrimSpace(comment)
+	if r := checkText(comment, MaxCommentLen); r != "" {
+		probs = append(probs, vakt.Problem{Index: -1, Field: "comment", Reason: r})
+	}
+	if a != InOrder && a.Valid() && comment == "" {
+		probs = append(probs, vakt.Problem{Index: -1, Field: "comment", Reason: "is required unless the access is in order"})
+	}
+	if len(probs) > 0 {
+		return "", vakt.Invalid("assessment is invalid", probs...)
+	}
+	return comment, nil
+}
+
+// CheckClosing checks the findings and conclusion that close a control and returns them as
+// stored (trimmed): both required, each free text of at most MaxSummaryLen characters.
+func CheckClosing(findings, conclusion string) (string, string, error) {
 	findings, conclusion = strings.TrimSpace(findings), strings.TrimSpace(conclusion)
 	var probs []vakt.Problem
 	for _, f := range []struct{ name, v string }{{"findings", findings}, {"conclusion", conclusion}} {
@@ -342,7 +367,21 @@ func (s *Service) Close(ctx context.Context, id, findings, conclusion string) (C
 		}
 	}
 	if len(probs) > 0 {
-		return Control{}, vakt.Invalid("closing is invalid", probs...)
+		return "", "", vakt.Invalid("closing is invalid", probs...)
+	}
+	return findings, conclusion, nil
+}
+
+// Close closes control id with the reviewer's findings and conclusion, once every sampled
+// access is assessed. A closed control does not change any more.
+func (s *Service) Close(ctx context.Context, id, findings, conclusion string) (Control, error) {
+	c, err := s.caller(ctx)
+	if err != nil {
+		return Control{}, err
+	}
+	findings, conclusion, err = CheckClosing(findings, conclusion)
+	if err != nil {
+		return Control{}, err
 	}
 	if _, err := s.get(ctx, c, id); err != nil {
 		return Control{}, err
@@ -366,6 +405,11 @@ func (s *Service) Close(ctx context.Context, id, findings, conclusion string) (C
 // resource per patient whose data the page shows, so that a patient's own view of who read
 // about them includes the reviewer.
 func (s *Service) logRead(ctx context.Context, c *caller, args string, patients []ident.PersonID, at time.Time) error {
+	return s.logActivity(ctx, c, accesslog.ActivityRead, args, patients, at)
+}
+
+// logActivity is logRead with another activity type (Utskrift for a printed report).
+func (s *Service) logActivity(ctx context.Context, c *caller, activity accesslog.ActivityType, args string, patients []ident.PersonID, at time.Time) error {
 	cp := accesslog.CareProvider{ID: c.t.CareProviders[0], Name: c.t.Name}
 	unit := accesslog.CareUnit{ID: cp.ID}
 	if c.p.Limited() {
@@ -381,7 +425,7 @@ func (s *Service) logRead(ctx context.Context, c *caller, args string, patients 
 	e := accesslog.Entry{
 		LogID:  newUUID(),
 		System: accesslog.System{ID: accesslog.FollowUpSystemID(&c.t), Name: "vakt loggkontroll"},
-		Activity: accesslog.Activity{Type: accesslog.ActivityRead, Level: "Loggkontroll", Args: truncate(args, accesslog.MaxArgsLen),
+		Activity: accesslog.Activity{Type: activity, Level: "Loggkontroll", Args: truncate(args, accesslog.MaxArgsLen),
 			StartDate: at, Purpose: accesslog.PurposeFollowUp},
 		User: accesslog.User{ID: ident.HSAID(c.p.HSAID), Name: truncate(c.p.Name, accesslog.MaxTextLen), Title: truncate(c.p.Title, accesslog.MaxTextLen),
 			CareProvider: cp, CareUnit: unit},

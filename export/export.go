@@ -19,6 +19,9 @@ type Report struct {
 	Meta    [][2]string // label and value lines for the header: who searched, when, what, how many
 	Columns []string
 	Rows    [][]string // each as long as Columns
+	// Notes are headed paragraphs the PDF prints after the table (a control's findings and
+	// conclusion). CSV and XLSX carry the table as data and leave them out.
+	Notes [][2]string
 	// PageOf formats a PDF page number ("Sida 2 av 5"); it gets the page and the page count as
 	// text, which the PDF writer fills in when the document is complete.
 	PageOf func(page int, pages string) string

@@ -11,6 +11,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/vakt/vakt/export"
+	"github.com/vakt/vakt/internal/pdftext"
 )
 
 func report(rows int) *export.Report {
@@ -106,6 +107,28 @@ func TestPDF(t *testing.T) {
 		}
 		if m := regexp.MustCompile(`/Count (\d+)`).FindSubmatch(out); m == nil || string(m[1]) != fmt.Sprint(pages) {
 			t.Fatalf("page tree count %q, want %d", m, pages)
+		}
+	}
+}
+
+// TestPDFNotes: notes come after the table, headed, with their line breaks, even when the table
+// fills pages; the text reads back as written.
+func TestPDFNotes(t *testing.T) {
+	for _, n := range []int{2, 90} {
+		r := report(n)
+		r.Notes = [][2]string{{"Iakttagelser", "En obehörig åtkomst."}, {"Slutsats", "Anmält till chefen.\nUppföljning i juni."}}
+		var b bytes.Buffer
+		if err := export.PDF(&b, r); err != nil {
+			t.Fatal(err)
+		}
+		text, err := pdftext.Text(b.Bytes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := strings.LastIndex(text, "=HYPERLINK")
+		notes := strings.Index(text, "Iakttagelser\nEn obehörig åtkomst.\n")
+		if last < 0 || notes < last || !strings.Contains(text, "Slutsats\nAnmält till chefen.\nUppföljning i juni.\n") {
+			t.Fatalf("%d rows: notes not after the table:\n%s", n, text)
 		}
 	}
 }

@@ -9,8 +9,9 @@ import (
 
 // PDF writes the report for reading and printing: A4 landscape; on the first page the title and
 // the description (who searched, when, for what); the table with its header repeated on every
-// page and long texts wrapped; "page n of m" at the foot of each page. The PDF core fonts cover
-// Windows-1252, which holds every Swedish letter; other characters print as '?'.
+// page and long texts wrapped; the notes after the table, line breaks kept; "page n of m" at
+// the foot of each page. The PDF core fonts cover Windows-1252, which holds every Swedish
+// letter; other characters print as '?'.
 func PDF(w io.Writer, r *Report) error {
 	pdf := fpdf.New("L", "mm", "A4", "")
 	pdf.SetTitle(r.Title, true)
@@ -75,6 +76,27 @@ func PDF(w io.Writer, r *Report) error {
 			header()
 		}
 		drawRow(pdf, tr, row, widths, lineH, h, false)
+	}
+	for _, n := range r.Notes {
+		pdf.SetFont("Helvetica", "", 9)
+		lines := wrap(pdf, tr, n[1], usable)
+		need := 12 + float64(min(len(lines), 3))*5 // a heading never ends a page alone
+		if pdf.GetY()+need > pageH-margin-4 {
+			pdf.AddPage()
+		}
+		pdf.Ln(4)
+		pdf.SetFont("Helvetica", "B", 11)
+		pdf.CellFormat(usable, 6, tr(n[0]), "", 1, "L", false, 0, "")
+		pdf.SetFont("Helvetica", "", 9)
+		for _, para := range strings.Split(n[1], "\n") {
+			for _, line := range wrap(pdf, tr, para, usable) {
+				if pdf.GetY()+5 > pageH-margin-4 {
+					pdf.AddPage()
+					pdf.SetFont("Helvetica", "", 9)
+				}
+				pdf.CellFormat(usable, 5, line, "", 1, "L", false, 0, "")
+			}
+		}
 	}
 	return pdf.Output(w)
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -24,10 +25,11 @@ type controlsView struct {
 	Size     int
 	Seed     string
 	Problems []string // message keys
+	Flags    bool     // the flags page is offered
 }
 
 func (ui *UI) controlsView(c *call) controlsView {
-	return controlsView{Units: c.p.CareUnits, Month: time.Now().In(stockholm).AddDate(0, -1, 0).Format("2006-01"), Size: control.DefaultSampleSize}
+	return controlsView{Flags: ui.Flags != nil, Units: c.p.CareUnits, Month: time.Now().In(stockholm).AddDate(0, -1, 0).Format("2006-01"), Size: control.DefaultSampleSize}
 }
 
 func (ui *UI) handleControls(w http.ResponseWriter, r *http.Request, c *call) {
@@ -62,9 +64,10 @@ func controlProblems(err error) []string {
 	return keys
 }
 
-func (ui *UI) handleCreateSample(w http.ResponseWriter, r *http.Request, c *call) {
-	f := r.PostForm
-	v := ui.controlsView(c)
+// parseSampleForm reads the sample form into v (to show it again) and a request, with the
+// message keys of the problems found before the request's own Validate: a size that is no whole
+// number of at least 1, a seed that is no unsigned 64-bit number.
+func parseSampleForm(f url.Values, v *controlsView) control.SampleRequest {
 	v.Unit, v.Month, v.Seed = strings.TrimSpace(f.Get("careUnit")), strings.TrimSpace(f.Get("month")), strings.TrimSpace(f.Get("seed"))
 	req := control.SampleRequest{CareUnit: ident.HSAID(v.Unit), Month: v.Month}
 	size, err := strconv.Atoi(strings.TrimSpace(f.Get("size")))
@@ -80,6 +83,12 @@ func (ui *UI) handleCreateSample(w http.ResponseWriter, r *http.Request, c *call
 		}
 		req.Seed = &s
 	}
+	return req
+}
+
+func (ui *UI) handleCreateSample(w http.ResponseWriter, r *http.Request, c *call) {
+	v := ui.controlsView(c)
+	req := parseSampleForm(r.PostForm, &v)
 	if len(v.Problems) > 0 {
 		ui.renderControls(w, r, c, http.StatusBadRequest, v)
 		return
@@ -104,6 +113,7 @@ type controlItem struct {
 
 type controlView struct {
 	Control  control.Control
+	Patient  string // the targeted control's patient, formatted
 	Items    []controlItem
 	History  []control.Event
 	Problems []string
@@ -120,6 +130,7 @@ func (ui *UI) renderControl(w http.ResponseWriter, r *http.Request, c *call, sta
 		return
 	}
 	v.Control, v.History, v.Choices = cv.Control, cv.History, control.Assessments()
+	v.Patient = scopePatient(&cv.Control)
 	for _, it := range cv.Items {
 		ci := controlItem{Item: it.Item}
 		if it.Entry != nil {
@@ -165,4 +176,16 @@ func (ui *UI) afterControlChange(w http.ResponseWriter, r *http.Request, c *call
 	default:
 		ui.fail(w, r, c, err)
 	}
+}
+
+// scopePatient returns a targeted control's patient, formatted, or "".
+func scopePatient(ct *control.Control) string {
+	if ct.Scope.Patient == "" {
+		return ""
+	}
+	p, err := ident.ParsePersonID(ct.Scope.Patient, ct.Created)
+	if err != nil {
+		return ""
+	}
+	return p.Formatted()
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/vakt/vakt/auth"
 	"github.com/vakt/vakt/control"
 	"github.com/vakt/vakt/ident"
+	"github.com/vakt/vakt/logcontrol"
 	"github.com/vakt/vakt/rest"
 	"github.com/vakt/vakt/server"
 	"github.com/vakt/vakt/sqlite"
@@ -67,6 +68,7 @@ type env struct {
 	url      string
 	reg      *sqlite.Registry
 	stores   *sqlite.Stores
+	regs     *sqlite.Registers // reference registers (flags)
 	sessions *web.Sessions
 	clock    *clock
 	logs     *syncBuffer
@@ -140,6 +142,9 @@ func newEnvWith(t *testing.T, tls bool, configure func(ui *web.UI, baseURL strin
 	controls := sqlite.NewControls(filepath.Join(dir, "tenants"))
 	t.Cleanup(func() { controls.Close() })
 	settings.Controls = &control.Service{Logs: stores, Controls: controls, Tenants: reg}
+	e.regs = sqlite.NewRegisters(filepath.Join(dir, "tenants"))
+	t.Cleanup(func() { e.regs.Close() })
+	settings.Flags = &logcontrol.Service{Logs: stores, Registers: e.regs, Tenants: reg}
 	if configure != nil {
 		configure(&settings, base)
 	}

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	sessionstore "github.com/vakt/vakt/session"
+	"github.com/vakt/vakt/control"
+	"github.com/vakt/vakt/logcontrol"
 )
 
 // TestMessages: every text exists in both languages, and every key the templates and handlers
@@ -83,5 +85,30 @@ func TestSessionBound(t *testing.T) {
 	}
 	if sess, _ := s.get(ctx, id); sess != nil {
 		t.Fatal("the session before login lives on after it")
+	}
+}
+
+// TestControlTexts: every flag kind, explanation, control type and assessment has its text,
+// since pages and the report show them by key.
+func TestControlTexts(t *testing.T) {
+	var keys []string
+	for _, k := range logcontrol.Kinds() {
+		keys = append(keys, keyOf("flag.kind.", string(k)))
+	}
+	for _, k := range []logcontrol.ExplanationKind{logcontrol.ExplainedByDocumentation, logcontrol.ExplainedBySameUnit} {
+		keys = append(keys, keyOf("explanation.", string(k)))
+	}
+	for _, a := range control.Assessments() {
+		keys = append(keys, keyOf("assessment.", string(a)))
+	}
+	for _, ty := range []control.Type{control.TypeSample, control.TypeTargeted} {
+		keys = append(keys, keyOf("controls.type.", string(ty)))
+	}
+	for _, k := range keys {
+		for _, lang := range []string{"sv", "en"} {
+			if _, ok := messages[lang][k]; !ok {
+				t.Errorf("%s has no %s text", k, lang)
+			}
+		}
 	}
 }

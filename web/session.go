@@ -88,7 +88,7 @@ type Sessions struct {
 	Store sessionstore.Store
 
 	once   sync.Once
-	cache  searchCache
+	cache  itemCache
 	lookup func() time.Time
 }
 
@@ -226,7 +226,7 @@ func (s *Sessions) addSearch(ctx context.Context, id string, sr *search) (string
 		}
 		return "", err
 	}
-	s.cache.put(sessionstore.Key(id), sr)
+	s.cache.put(sessionstore.Key(id), sr.id, sr, len(sr.rows))
 	return sr.id, nil
 }
 
@@ -237,7 +237,7 @@ func (s *Sessions) findSearch(ctx context.Context, id, searchID string) (*search
 		return nil, nil
 	}
 	key := sessionstore.Key(id)
-	if sr := s.cache.get(key, searchID); sr != nil {
+	if sr, ok := s.cache.get(key, searchID).(*search); ok {
 		return sr, nil
 	}
 	b, err := s.Store.Item(ctx, id, searchID)
@@ -254,6 +254,6 @@ func (s *Sessions) findSearch(ctx context.Context, id, searchID string) (*search
 	if subtle.ConstantTimeCompare([]byte(sr.id), []byte(searchID)) != 1 {
 		return nil, nil
 	}
-	s.cache.put(key, sr)
+	s.cache.put(key, sr.id, sr, len(sr.rows))
 	return sr, nil
 }

@@ -60,38 +60,39 @@ func decodeSearch(b []byte) (*search, error) {
 	return sr, nil
 }
 
-// maxCachedRows bounds the rows of the decoded searches a node keeps (about 30 MB): a result
-// page is paged and sorted many times, and decoding a search of many rows at each would cost
-// more than the page.
+// maxCachedRows bounds the rows of the decoded items (searches, flag searches) a node keeps
+// (about 30 MB): a result page is paged and sorted many times, and decoding an item of many
+// rows at each would cost more than the page.
 const maxCachedRows = 100_000
 
-// searchCache keeps decoded searches of this node by session key and search id. A search never
-// changes once made, so a cached one is never stale; it is only found through a request whose
-// session the store has just confirmed live.
-type searchCache struct {
+// itemCache keeps decoded session items of this node by session key and item key. An item
+// never changes once made, so a cached one is never stale; it is only found through a request
+// whose session the store has just confirmed live.
+type itemCache struct {
 	mu   sync.Mutex
-	m    map[cacheKey]*search
+	m    map[cacheKey]any
 	rows int
 }
 
 type cacheKey struct {
 	session [32]byte
-	id      string
+	item    string
 }
 
-func (c *searchCache) get(sess [32]byte, id string) *search {
+func (c *itemCache) get(sess [32]byte, item string) any {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.m[cacheKey{sess, id}]
+	return c.m[cacheKey{sess, item}]
 }
 
-func (c *searchCache) put(sess [32]byte, sr *search) {
+// put keeps v, which holds rows rows.
+func (c *itemCache) put(sess [32]byte, item string, v any, rows int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.m == nil || c.rows+len(sr.rows) > maxCachedRows {
-		// Emptied rather than evicted one by one: refilling costs a decode per search.
-		c.m, c.rows = map[cacheKey]*search{}, 0
+	if c.m == nil || c.rows+rows > maxCachedRows {
+		// Emptied rather than evicted one by one: refilling costs a decode per item.
+		c.m, c.rows = map[cacheKey]any{}, 0
 	}
-	c.m[cacheKey{sess, sr.id}] = sr
-	c.rows += len(sr.rows) + 1
+	c.m[cacheKey{sess, item}] = v
+	c.rows += rows + 1
 }

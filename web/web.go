@@ -22,6 +22,7 @@ import (
 	"github.com/vakt/vakt/accesslog"
 	"github.com/vakt/vakt/account"
 	"github.com/vakt/vakt/control"
+	"github.com/vakt/vakt/logcontrol"
 	"github.com/vakt/vakt/oidc"
 	"github.com/vakt/vakt/permlist"
 	"github.com/vakt/vakt/rest"
@@ -69,12 +70,15 @@ type UI struct {
 	Permissions *permlist.Service
 	// Watchlist edits the tenant's watch list (bevakningslista); the pages are left out when nil.
 	Watchlist *watchlist.Service
+	// Flags computes automatic flags for the flags page (Kontroller → Flaggor); the page is
+	// left out when nil or when Controls is.
+	Flags *logcontrol.Service
 
 	pages map[string]*template.Template
 }
 
 // pageNames lists every page; New fails when one has no template, not the first request.
-var pageNames = []string{"login", "password", "search", "result", "entry", "accounts", "account", "account_new", "account_remove", "error", "tenant_choice", "login_continue", "controls", "control"}
+var pageNames = []string{"login", "password", "search", "result", "entry", "accounts", "account", "account_new", "account_remove", "error", "tenant_choice", "login_continue", "controls", "control", "flags", "flags_result", "control_targeted"}
 
 // New checks and parses the templates and returns the UI.
 func New(ui UI) (*UI, error) {
@@ -151,6 +155,14 @@ func (ui *UI) Register(mux *http.ServeMux) {
 		mux.Handle("GET /kontroller/{id}", ui.person(account.Controls, ui.handleControl))
 		mux.Handle("POST /kontroller/{id}/post/{seq}", ui.person(account.Controls, ui.handleAssess))
 		mux.Handle("POST /kontroller/{id}/avsluta", ui.person(account.Controls, ui.handleCloseControl))
+		mux.Handle("GET /kontroller/riktad", ui.person(account.Controls, ui.handleTargetedPage))
+		mux.Handle("POST /kontroller/riktad", ui.person(account.Controls, ui.handleCreateTargeted))
+		mux.Handle("GET /kontroller/{id}/rapport.pdf", ui.person(account.Controls, ui.handleControlReport))
+		if ui.Flags != nil {
+			mux.Handle("GET /kontroller/flaggor", ui.person(account.Controls, ui.handleFlagsPage))
+			mux.Handle("POST /kontroller/flaggor", ui.person(account.Controls, ui.handleFlagSearch))
+			mux.Handle("GET /kontroller/flaggor/resultat/{search}", ui.person(account.Controls, ui.handleFlagResult))
+		}
 	}
 	ui.registerControlFollowUp(mux)
 	mux.Handle("GET /konton", ui.person(account.ViewAccounts, ui.handleAccounts))

@@ -304,7 +304,8 @@ func (m *Main) Open(ctx context.Context) error {
 		Sessions: sessions, Logger: log, NoPasswordLogin: c.NoPasswordLogin, OIDCLabel: c.OIDCLabel,
 		Controls:    &control.Service{Logs: m.Stores, Controls: m.Controls, Tenants: m.Registry, Registers: m.Regs},
 		Permissions: &permlist.Service{Logs: m.Stores, Registers: m.Regs, Accounts: m.Registry, Marks: m.Controls, Tenants: m.Registry},
-		Watchlist:   &watchlist.Service{Registers: m.Regs, Logs: m.Stores, Tenants: m.Registry}}
+		Watchlist:   &watchlist.Service{Registers: m.Regs, Logs: m.Stores, Tenants: m.Registry},
+		Flags:       api.Controls}
 	if c.OIDC.Issuer != "" {
 		if ui.OIDC, err = oidc.New(c.OIDC); err != nil {
 			return fmt.Errorf("oidc: %w", err)

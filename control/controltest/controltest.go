@@ -63,6 +63,32 @@ func Run(t *testing.T, newStores func(t *testing.T) control.Stores) {
 		}
 	})
 
+	t.Run("TargetedScopeRoundTrip", func(t *testing.T) {
+		st := open(t, "region-a")
+		c := sample("t1", at)
+		c.Type, c.Scope.Month = control.TypeTargeted, ""
+		c.Scope.Flag, c.Scope.FlagLogID = "colleague", "9b1c3f2e-0000-4000-8000-000000000001"
+		c.Scope.Patient, c.Scope.Staff = "191212121212", "SE2321000016-S7"
+		c.Sample = &control.SampleParams{Algorithm: control.TargetedAlgorithm, Size: control.MaxTargetedItems, Population: 2}
+		if err := c.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Create(ctx, &c, control.Event{At: at, Actor: actor, Action: control.ActionCreated}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := st.Get(ctx, "t1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Type != control.TypeTargeted || got.Scope != c.Scope || *got.Sample != *c.Sample {
+			t.Fatalf("targeted scope: %+v, want %+v", got.Scope, c.Scope)
+		}
+		l, err := st.List(ctx)
+		if err != nil || len(l) != 1 || l[0].Scope != c.Scope {
+			t.Fatalf("listed %+v, %v", l, err)
+		}
+	})
+
 	t.Run("ListNewestFirst", func(t *testing.T) {
 		st := open(t, "region-a")
 		if l, err := st.List(ctx); err != nil || len(l) != 0 {
