@@ -4,13 +4,15 @@ import (
 	"context"
 	"net/url"
 	"os"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
-	sessionstore "github.com/vakt/vakt/session"
 	"github.com/vakt/vakt/control"
 	"github.com/vakt/vakt/logcontrol"
+	sessionstore "github.com/vakt/vakt/session"
 )
 
 // TestMessages: every text exists in both languages, and every key the templates and handlers
@@ -110,5 +112,42 @@ func TestControlTexts(t *testing.T) {
 				t.Errorf("%s has no %s text", k, lang)
 			}
 		}
+	}
+}
+
+// TestFlagSearchAcrossNodes: a flag search kept by one node is read back whole by another node
+// that shares the session store (its own cache empty), and a follow-up search id never finds it.
+func TestFlagSearchAcrossNodes(t *testing.T) {
+	ctx := context.Background()
+	store := sessionstore.NewMemory(sessionstore.Limits{})
+	nodeA, nodeB := &Sessions{Store: store}, &Sessions{Store: store}
+	id, _, err := nodeA.create(ctx, "sv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := time.Date(2026, 10, 1, 0, 0, 0, 0, stockholm)
+	fs := &flagSearch{id: "abcdefghijklmnop", form: flagForm{Month: "2026-10", Kinds: []string{"self"}},
+		q:  logcontrol.Query{From: from, To: from.AddDate(0, 1, 0), CareUnit: "SE2321000016-U1", Kinds: []logcontrol.Kind{"self"}},
+		at: from.Add(40 * 24 * time.Hour),
+		result: logcontrol.Result{Truncated: true,
+			Flags: []logcontrol.Flag{{LogID: "l1", Kind: "self", Reason: "Användaren läste sin egen journal.", StartDate: from.Add(time.Hour).UTC(),
+				UserID: "SE2321000016-A1", CareUnitID: "SE2321000016-U1", Explanations: []logcontrol.Explanation{}}},
+			Units: []logcontrol.UnitMonth{{CareUnitID: "SE2321000016-U1", Month: "2026-10", Accesses: 10, Explained: 7, Flagged: 1}}}}
+	if err := nodeA.addFlagSearch(ctx, id, fs); err != nil {
+		t.Fatal(err)
+	}
+	got, err := nodeB.findFlagSearch(ctx, id, fs.id)
+	if err != nil || got == nil {
+		t.Fatalf("node B did not find the flag search: %v", err)
+	}
+	if !reflect.DeepEqual(got.result, fs.result) || !reflect.DeepEqual(got.form, fs.form) || !got.q.From.Equal(fs.q.From) ||
+		!got.q.To.Equal(fs.q.To) || got.q.CareUnit != fs.q.CareUnit || !reflect.DeepEqual(got.q.Kinds, fs.q.Kinds) || !got.at.Equal(fs.at) {
+		t.Fatalf("node B read\n%+v\nwant\n%+v", got, fs)
+	}
+	if sr, err := nodeB.findSearch(ctx, id, fs.id); err != nil || sr != nil {
+		t.Fatalf("a follow-up search lookup found the flag search: %v, %v", sr, err)
+	}
+	if other, err := nodeB.findFlagSearch(ctx, id, "ponmlkjihgfedcba"); err != nil || other != nil {
+		t.Fatalf("an unknown id found %v, %v", other, err)
 	}
 }
