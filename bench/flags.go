@@ -158,6 +158,23 @@ func Flags(ctx context.Context, cfg FlagsConfig) (*Report, error) {
 		}
 		check = fmt.Sprintf("identical to the straightforward path (entries exported and decoded whole, %s)", round(time.Since(t0)))
 	}
+	// Flags of new entries: a computation is a read of the log, so an entry is judged by the
+	// first search after its Append returns; what remains is how long a search over the
+	// latest hour and day takes.
+	var recent []string
+	for _, d := range []time.Duration{time.Hour, 24 * time.Hour} {
+		rq := logcontrol.Query{From: q.To.Add(-d), To: q.To}
+		t0 := time.Now()
+		r, err := logcontrol.Compute(ctx, src, register.Registers{Store: rs}, rq, nil)
+		if err != nil {
+			return nil, err
+		}
+		n := 0
+		for _, u := range r.Units {
+			n += u.Accesses
+		}
+		recent = append(recent, fmt.Sprintf("last %s: %s (%d accesses, %d flags)", d, round(time.Since(t0)), n, len(r.Flags)))
+	}
 	accesses, explained := 0, 0
 	for _, u := range res.Units {
 		accesses += u.Accesses
@@ -187,6 +204,7 @@ func Flags(ctx context.Context, cfg FlagsConfig) (*Report, error) {
 	rep.Add("accesses judged", "%d (%.0f/s), %.1f %% explained, %d units·months", accesses, float64(accesses)/medianDuration(computes).Seconds(),
 		100*float64(explained)/float64(max(accesses, 1)), len(res.Units))
 	rep.Add("flags", "%d (truncated %v): %s", len(res.Flags), res.Truncated, strings.Join(kinds, ", "))
+	rep.Add("flags of the latest entries", "%s", strings.Join(recent, "; "))
 	rep.Add("check", "%s", check)
 	rep.Add("peak heap during flags", "%d MiB", peak>>20)
 	return rep, nil

@@ -104,6 +104,24 @@ type collector struct {
 	logIDs  []string
 	cands   []candidate
 	scratch []ident.PersonID
+	pis     []uint32
+	memo    [3]hsaMemo // the last user, unit and provider: consecutive entries often share them
+}
+
+type hsaMemo struct {
+	id ident.HSAID
+	i  uint32
+	ok bool
+}
+
+// hsaIDMemo is hsaID remembering the last value asked for in m.
+func (c *collector) hsaIDMemo(h ident.HSAID, m *hsaMemo) uint32 {
+	if m.ok && m.id == h {
+		return m.i
+	}
+	i := c.hsaID(h)
+	*m = hsaMemo{id: h, i: i, ok: true}
+	return i
 }
 
 func newCollector(q *Query, visible Visible, wantSG bool) *collector {
@@ -162,10 +180,15 @@ func (c *collector) add(a *accesslog.Access) error {
 	ts := a.StartDate.UnixMicro()
 	pats := a.Patients(c.scratch[:0])
 	c.scratch = pats
+	pis := c.pis[:0]
+	for _, p := range pats {
+		pi, _ := c.person(p, true)
+		pis = append(pis, pi)
+	}
+	c.pis = pis
 	if len(pats) > 0 && isDocumentation(a.ActivityType) {
-		u := uint64(c.hsaID(a.UserID)) << 32
-		for _, p := range pats {
-			pi, _ := c.person(p, true)
+		u := uint64(c.hsaIDMemo(a.UserID, &c.memo[0])) << 32
+		for _, pi := range pis {
 			k := u | uint64(pi)
 			c.docs[k] = append(c.docs[k], unixSeconds(ts))
 		}
@@ -181,7 +204,8 @@ func (c *collector) add(a *accesslog.Access) error {
 		}
 		return nil
 	}
-	r := access{ts: ts, seq: a.Seq, user: c.hsaID(a.UserID), unit: c.hsaID(a.CareUnit), provider: c.hsaID(a.CareProvider),
+	r := access{ts: ts, seq: a.Seq, user: c.hsaIDMemo(a.UserID, &c.memo[0]), unit: c.hsaIDMemo(a.CareUnit, &c.memo[1]),
+		provider: c.hsaIDMemo(a.CareProvider, &c.memo[2]),
 		patOff: uint32(len(c.pats)), npat: uint16(len(pats))}
 	if !a.UserPersonID.IsZero() {
 		pi, _ := c.person(a.UserPersonID, true)
@@ -207,8 +231,8 @@ func (c *collector) add(a *accesslog.Access) error {
 		c.uu[uuKey] = uu
 		c.uuList = append(c.uuList, uuKey)
 	}
-	for _, p := range pats {
-		pi, _ := c.person(p, true)
+	for k, p := range pats {
+		pi := pis[k]
 		c.patient[pi] = true
 		same := false
 		for _, res := range a.Resources {

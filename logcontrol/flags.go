@@ -205,14 +205,22 @@ func Compute(ctx context.Context, log AccessSource, regs register.Source, q Quer
 		}
 	}
 	c := newCollector(&q, visible, want&kindBit(KindSelfGrantedRole) != 0)
-	if err := log.Accesses(ctx, q.From.Add(-ExplainWindow), q.To.Add(ExplainWindow), c.add); err != nil {
+	// The registers that do not depend on the period's patients are read while the log is.
+	stc := make(chan *static, 1)
+	go func() { stc <- readStatic(ctx, regs) }()
+	err := log.Accesses(ctx, q.From.Add(-ExplainWindow), q.To.Add(ExplainWindow), c.add)
+	st := <-stc
+	if err != nil {
 		return Result{}, err
+	}
+	if st.err != nil {
+		return Result{}, st.err
 	}
 	for _, ts := range c.docs {
 		slices.Sort(ts)
 	}
 
-	j, err := loadRegisters(ctx, regs, c)
+	j, err := loadRegisters(ctx, regs, c, st)
 	if err != nil {
 		return Result{}, err
 	}

@@ -3,9 +3,11 @@ package logcontrol
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vakt/vakt/ident"
@@ -19,13 +21,14 @@ type judge struct {
 	c    *collector
 	want uint16 // bit i: Kinds()[i] is wanted
 
-	staffOfUser   []*register.Staff   // by hsa index
-	staffAddrKey  []string            // by hsa index: the Address.Key of staffOfUser
-	staffOfPerson [][]*register.Staff // by person index, in the register's order
-	person        []*register.Person  // by person index, for the persons looked up
-	personAddrKey []string            // by person index
+	staffOfUser   []*register.Staff // by hsa index
+	user          []userInfo        // by hsa index
+	staffOfPerson [][]*register.Staff
+	person        []*register.Person // by person index, for the persons looked up
+	info          []personInfo       // by person index
 	watch         []*register.WatchEntry
 	cases         [][]*register.Case
+	fams          []surname // index 0: no surname
 	hours         []*register.WorkingHours // by hsa index (units); nil: DefaultHours
 	highVolume    map[uint64]volumeStat    // by unit << 32 | user
 	defaultHours  register.WorkingHours
@@ -34,10 +37,68 @@ type judge struct {
 	cal      []hourInfo
 }
 
+// personInfo is what most accesses need of a person, packed so that judging reads 16 bytes
+// instead of following pointers into the register records.
+type personInfo struct {
+	fam      uint32 // index into judge.fams
+	addr     uint32 // the address key (register.Address.Key) as an index; 0: none
+	deceased int32  // date of death in days since 1970
+	flags    uint8
+}
+
+const (
+	personLoaded = 1 << iota
+	personProtected
+	personDeceased
+	personWatched
+	personHasCases
+	personIsStaff
+)
+
+// userInfo is the staff register's view of a user: their personnummer (person index + 1,
+// notInTable when no entry names it, 0 when they have no record), surname and address key.
+type userInfo struct {
+	pid, fam, addr uint32
+}
+
+const notInTable = ^uint32(0)
+
+// surname is a family name split for commonPart, once per name rather than per access: its
+// parts of two or more letters as written and in lower case, and surnameParts.
+type surname struct {
+	written, lowerWritten, parts []string
+}
+
+func splitSurname(name string) surname {
+	s := surname{parts: surnameParts(name)}
+	for _, p := range strings.FieldsFunc(name, func(r rune) bool { return r == ' ' || r == '-' }) {
+		if len([]rune(p)) > 1 {
+			s.written = append(s.written, p)
+			s.lowerWritten = append(s.lowerWritten, strings.ToLower(p))
+		}
+	}
+	return s
+}
+
+// common is commonPart of the surnames a and b (indexes into j.fams).
+func (j *judge) common(a, b uint32) (string, bool) {
+	if a == 0 || b == 0 {
+		return "", false
+	}
+	fa, fb := &j.fams[a], &j.fams[b]
+	for i, p := range fa.lowerWritten {
+		if slices.Contains(fb.parts, p) {
+			return fa.written[i], true
+		}
+	}
+	return "", false
+}
+
 // hourInfo is what the rules need of an hour of the period in Swedish time. Swedish time is
 // always a whole number of hours from UTC, so it holds for every minute of the UTC hour.
 type hourInfo struct {
 	date      register.Date
+	day       int32 // date in days since 1970
 	weekday   time.Weekday
 	hour      int
 	holiday   string
@@ -50,25 +111,43 @@ func kindBit(k Kind) uint16 {
 	return 1 << slices.Index(Kinds(), k)
 }
 
-func loadRegisters(ctx context.Context, src register.Source, c *collector) (*judge, error) {
+// static is what Compute reads of the registers before it knows the period's patients: staff,
+// watch list and units, read while the log is scanned.
+type static struct {
+	staff []*register.Staff
+	watch []*register.WatchEntry
+	units []*register.Unit
+	err   error
+}
+
+func readStatic(ctx context.Context, src register.Source) *static {
+	st := &static{}
+	st.err = src.Staff(ctx, func(s *register.Staff) error { st.staff = append(st.staff, s); return nil })
+	if st.err == nil {
+		st.err = src.Watchlist(ctx, func(w *register.WatchEntry) error { st.watch = append(st.watch, w); return nil })
+	}
+	if st.err == nil {
+		st.err = src.Units(ctx, func(u *register.Unit) error { st.units = append(st.units, u); return nil })
+	}
+	return st
+}
+
+// loadRegisters resolves the registers to the collector's tables: the persons and cases of
+// the period's patients and users are read in parts on all cores (the person register is the
+// largest read of a computation after the log).
+func loadRegisters(ctx context.Context, src register.Source, c *collector, st *static) (*judge, error) {
 	j := &judge{
 		c:            c,
 		staffOfUser:  make([]*register.Staff, len(c.hsa)),
-		staffAddrKey: make([]string, len(c.hsa)),
+		user:         make([]userInfo, len(c.hsa)),
 		hours:        make([]*register.WorkingHours, len(c.hsa)),
 		defaultHours: register.DefaultHours(),
+		fams:         []surname{{}},
 	}
-	var staff []*register.Staff
-	err := src.Staff(ctx, func(s *register.Staff) error {
+	for _, s := range st.staff {
 		if i, ok := c.hsaIdx[s.HSAID]; ok {
 			j.staffOfUser[i] = s
-			j.staffAddrKey[i] = s.Address.Key()
 		}
-		staff = append(staff, s)
-		return nil
-	})
-	if err != nil {
-		return nil, err
 	}
 	// The persons looked up: the patients, and the users as persons (for an address the staff
 	// register lacks). A user's personnummer that no entry names joins the person table here.
@@ -93,69 +172,125 @@ func loadRegisters(ctx context.Context, src register.Source, c *collector) (*jud
 	n := len(c.persons)
 	j.staffOfPerson = make([][]*register.Staff, n)
 	j.person = make([]*register.Person, n)
-	j.personAddrKey = make([]string, n)
+	j.info = make([]personInfo, n)
 	j.watch = make([]*register.WatchEntry, n)
 	j.cases = make([][]*register.Case, n)
-	for _, s := range staff {
+	for _, s := range st.staff {
 		if i, ok := c.person(s.PersonID, false); ok {
 			j.staffOfPerson[i] = append(j.staffOfPerson[i], s)
+			j.info[i].flags |= personIsStaff
 		}
 	}
-	ids := make([]ident.PersonID, 0, n)
+	var ids, pats []ident.PersonID
 	for i, p := range c.persons {
+		if c.patient[i] {
+			pats = append(pats, p)
+		}
 		if c.patient[i] || want[i] {
 			ids = append(ids, p)
 			want[i] = true
 		}
 	}
-	err = src.Persons(ctx, ids, func(p *register.Person) error {
-		if i, ok := c.person(p.PersonID, false); ok && want[i] {
-			j.person[i] = p
-			j.personAddrKey[i] = p.Address.Key()
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
+	// Persons in parts on all cores, cases beside them. Each person has its own index, so the
+	// parts write to different elements.
+	parts := max(1, min(runtime.GOMAXPROCS(0), len(ids)/20000))
+	errs := make([]error, parts+1)
+	var wg sync.WaitGroup
+	for k := range parts {
+		chunk := ids[k*len(ids)/parts : (k+1)*len(ids)/parts]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[k] = src.Persons(ctx, chunk, func(p *register.Person) error {
+				if i, ok := c.person(p.PersonID, false); ok && want[i] {
+					j.person[i] = p
+				}
+				return nil
+			})
+		}()
 	}
-	err = src.Watchlist(ctx, func(w *register.WatchEntry) error {
+	var cases []*register.Case
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		errs[parts] = src.Cases(ctx, pats, func(cs *register.Case) error { cases = append(cases, cs); return nil })
+	}()
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	fams := map[string]uint32{"": 0}
+	addrs := map[string]uint32{"": 0}
+	intern := func(m map[string]uint32, k string, surnames bool) uint32 {
+		if i, ok := m[k]; ok {
+			return i
+		}
+		i := uint32(len(m))
+		m[k] = i
+		if surnames {
+			j.fams = append(j.fams, splitSurname(k))
+		}
+		return i
+	}
+	for i, p := range j.person {
+		if p == nil {
+			continue
+		}
+		in := &j.info[i]
+		in.flags |= personLoaded
+		in.fam = intern(fams, p.FamilyName, true)
+		in.addr = intern(addrs, p.Address.Key(), false)
+		if p.ProtectedIdentity {
+			in.flags |= personProtected
+		}
+		if !p.DeceasedDate.IsZero() {
+			in.flags |= personDeceased
+			in.deceased = dayNumber(p.DeceasedDate)
+		}
+	}
+	for u, s := range j.staffOfUser {
+		if s == nil {
+			continue
+		}
+		ui := &j.user[u]
+		ui.fam = intern(fams, s.FamilyName, true)
+		ui.addr = intern(addrs, s.Address.Key(), false)
+		if i, ok := c.person(s.PersonID, false); ok {
+			ui.pid = i + 1
+		} else if !s.PersonID.IsZero() {
+			ui.pid = notInTable
+		}
+	}
+	for _, w := range st.watch {
 		if i, ok := c.person(w.PersonID, false); ok {
 			j.watch[i] = w
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	pats := ids[:0:0]
-	for i, p := range c.persons {
-		if c.patient[i] {
-			pats = append(pats, p)
+			j.info[i].flags |= personWatched
 		}
 	}
-	err = src.Cases(ctx, pats, func(cs *register.Case) error {
+	for _, cs := range cases {
 		if i, ok := c.person(cs.Patient, false); ok && c.patient[i] {
 			j.cases[i] = append(j.cases[i], cs)
+			j.info[i].flags |= personHasCases
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
 	}
 	for _, cs := range j.cases {
 		sort.Slice(cs, func(a, b int) bool { return cs[a].ID < cs[b].ID })
 	}
-	err = src.Units(ctx, func(u *register.Unit) error {
+	for _, u := range st.units {
 		if i, ok := c.hsaIdx[u.CareUnit]; ok {
 			h := u.Hours
 			j.hours[i] = &h
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
 	}
 	return j, nil
+}
+
+// dayNumber returns d as days since 1970-01-01.
+func dayNumber(d register.Date) int32 {
+	y, m, day := d.Parts()
+	return int32(floorDiv(time.Date(y, m, day, 0, 0, 0, 0, time.UTC).Unix(), 86400))
 }
 
 // calendar fills the per-hour calendar of the period and returns the months (YYYY-MM, Swedish
@@ -172,7 +307,7 @@ func (j *judge) calendar(from, to time.Time) []string {
 		if len(months) == 0 || months[len(months)-1] != m {
 			months = append(months, m)
 		}
-		j.cal = append(j.cal, hourInfo{date: date, weekday: local.Weekday(), hour: local.Hour(), holiday: name, isHoliday: ok, month: len(months) - 1})
+		j.cal = append(j.cal, hourInfo{date: date, day: dayNumber(date), weekday: local.Weekday(), hour: local.Hour(), holiday: name, isHoliday: ok, month: len(months) - 1})
 	}
 	return months
 }
@@ -187,19 +322,17 @@ func floorDiv(a, b int64) int64 {
 
 var weekdays = [7]string{"söndag", "måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag"}
 
-// judging is one goroutine's scratch while judging: the flags of the access being judged (when
-// reasons are wanted) and caches of surname parts, which every access compares.
+// judging is one goroutine's scratch while judging: the flags and explanations of the access
+// being judged, when reasons are wanted.
 type judging struct {
 	flags     []Flag
 	reasons   bool
 	has       uint16
-	lowered   map[string][]string // family name → its parts in lower case (surnameParts)
-	written   map[string][]string // family name → its parts as written
 	explained []Explanation
 }
 
 func newJudging(reasons bool) *judging {
-	return &judging{reasons: reasons, lowered: map[string][]string{}, written: map[string][]string{}}
+	return &judging{reasons: reasons}
 }
 
 // add records kind k for the access; reason is only read when reasons are wanted.
@@ -233,28 +366,25 @@ func (j *judge) access(r *access, w *judging) (uint16, bool) {
 	info := &j.cal[floorDiv(r.ts, 3600e6)-j.hourBase]
 	date := info.date
 	user := j.staffOfUser[r.user]
+	ui := &j.user[r.user]
 	userPID := r.userPID // index + 1
 	if userPID == 0 && user != nil {
-		if i, ok := c.person(user.PersonID, false); ok {
-			userPID = i + 1
-		} else if !user.PersonID.IsZero() {
-			userPID = ^uint32(0) // a personnummer no entry names: never equal to a patient, no person loaded
-		}
+		userPID = ui.pid
 	}
-	var userPerson *register.Person
-	if userPID != 0 && userPID != ^uint32(0) {
-		userPerson = j.person[userPID-1]
+	var userPerson *personInfo
+	if userPID != 0 && userPID != notInTable && j.info[userPID-1].flags&personLoaded != 0 {
+		userPerson = &j.info[userPID-1]
 	}
-	userFamily, userAddrKey := "", ""
+	var userFam, userAddr uint32
 	if user != nil {
-		userFamily, userAddrKey = user.FamilyName, j.staffAddrKey[r.user]
+		userFam, userAddr = ui.fam, ui.addr
 	}
 	if userPerson != nil {
-		if userFamily == "" {
-			userFamily = userPerson.FamilyName
+		if userFam == 0 {
+			userFam = userPerson.fam
 		}
-		if userAddrKey == "" {
-			userAddrKey = j.personAddrKey[userPID-1]
+		if userAddr == 0 {
+			userAddr = userPerson.addr
 		}
 	}
 
@@ -269,23 +399,26 @@ func (j *judge) access(r *access, w *judging) (uint16, bool) {
 	}
 	for _, pr := range c.pats[r.patOff : r.patOff+uint32(r.npat)] {
 		p := pr.person
-		self := userPID != 0 && userPID != ^uint32(0) && p == userPID-1
+		in := &j.info[p]
+		self := userPID != 0 && userPID != notInTable && p == userPID-1
 		if self {
 			w.add(j, r, KindSelf, "Användaren tog del av uppgifter om sig själv")
-		} else if w.wants(j, KindColleague) {
+		} else if in.flags&personIsStaff != 0 && w.wants(j, KindColleague) {
 			j.colleague(r, p, date, w)
 		}
-		person := j.person[p]
-		if person != nil && person.ProtectedIdentity {
+		if in.flags&personProtected != 0 {
 			w.add(j, r, KindProtectedIdentity, "Patienten har skyddade personuppgifter")
 		}
-		if wl := j.watch[p]; wl != nil && (wl.Until.IsZero() || !date.After(wl.Until)) && w.wants(j, KindWatchlist) {
-			w.add(j, r, KindWatchlist, "Patienten finns på bevakningslistan: "+wl.Reason)
+		if in.flags&personWatched != 0 {
+			if wl := j.watch[p]; (wl.Until.IsZero() || !date.After(wl.Until)) && w.wants(j, KindWatchlist) {
+				w.add(j, r, KindWatchlist, "Patienten finns på bevakningslistan: "+wl.Reason)
+			}
 		}
-		if person != nil && !person.DeceasedDate.IsZero() && date.After(person.DeceasedDate) && w.wants(j, KindDeceased) {
-			w.add(j, r, KindDeceased, "Åtkomsten skedde efter patientens dödsdatum ("+person.DeceasedDate.String()+")")
+		if in.flags&personDeceased != 0 && info.day > in.deceased && w.wants(j, KindDeceased) {
+			w.add(j, r, KindDeceased, "Åtkomsten skedde efter patientens dödsdatum ("+j.person[p].DeceasedDate.String()+")")
 		}
-		if cs := j.cases[p]; len(cs) > 0 && w.wants(j, KindClosedCase) {
+		if in.flags&personHasCases != 0 && w.wants(j, KindClosedCase) {
+			cs := j.cases[p]
 			var last *register.Case
 			open := false
 			for _, cc := range cs {
@@ -306,18 +439,22 @@ func (j *judge) access(r *access, w *judging) (uint16, bool) {
 				w.add(j, r, KindClosedCase, reason)
 			}
 		}
-		if !self && person != nil {
+		if !self && in.flags&personLoaded != 0 {
 			if w.wants(j, KindSameSurname) {
-				if part, ok := w.commonPart(person.FamilyName, userFamily); ok {
+				if part, ok := j.common(in.fam, userFam); ok {
 					w.add(j, r, KindSameSurname, "Användaren och patienten har samma efternamn ("+part+")")
 				}
 			}
-			if k := j.personAddrKey[p]; k != "" && k == userAddrKey && w.wants(j, KindSameAddress) {
-				w.add(j, r, KindSameAddress, "Användaren och patienten är folkbokförda på samma adress ("+person.Address.Street+")")
+			if in.addr != 0 && in.addr == userAddr && w.wants(j, KindSameAddress) {
+				w.add(j, r, KindSameAddress, "Användaren och patienten är folkbokförda på samma adress ("+j.person[p].Address.Street+")")
 			}
 		}
 
-		documented := j.documented(r, p)
+		// Counting needs the documentation only when the unit does not explain the access.
+		documented := false
+		if !pr.sameUnit || w.reasons {
+			documented = j.documented(r, p)
+		}
 		if !documented && !pr.sameUnit {
 			allExplained = false
 		}
@@ -443,32 +580,6 @@ func (j *judge) documented(r *access, p uint32) bool {
 	lo, hi := unixSeconds(r.ts-int64(ExplainWindow/time.Microsecond)), unixSeconds(r.ts+int64(ExplainWindow/time.Microsecond))
 	i := sort.Search(len(ts), func(i int) bool { return ts[i] >= lo })
 	return i < len(ts) && ts[i] <= hi
-}
-
-// commonPart is commonPart(a, b) with both names' parts cached.
-func (w *judging) commonPart(a, b string) (string, bool) {
-	if a == "" || b == "" {
-		return "", false
-	}
-	bp, ok := w.lowered[b]
-	if !ok {
-		bp = surnameParts(b)
-		w.lowered[b] = bp
-	}
-	if len(bp) == 0 {
-		return "", false
-	}
-	ap, ok := w.written[a]
-	if !ok {
-		ap = strings.FieldsFunc(a, func(r rune) bool { return r == ' ' || r == '-' })
-		w.written[a] = ap
-	}
-	for _, p := range ap {
-		if len([]rune(p)) > 1 && slices.Contains(bp, strings.ToLower(p)) {
-			return p, true
-		}
-	}
-	return "", false
 }
 
 func formatNumber(x float64) string {
