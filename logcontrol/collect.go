@@ -180,20 +180,25 @@ func (c *collector) add(a *accesslog.Access) error {
 	ts := a.StartDate.UnixMicro()
 	pats := a.Patients(c.scratch[:0])
 	c.scratch = pats
+	seen := ts >= c.fromTS && ts < c.toTS && (c.q.CareUnit == "" || a.CareUnit == c.q.CareUnit) && (c.visible == nil || c.visible(a.CareUnit))
+	doc := len(pats) > 0 && isDocumentation(a.ActivityType)
+	if !seen && !doc {
+		return nil
+	}
 	pis := c.pis[:0]
 	for _, p := range pats {
 		pi, _ := c.person(p, true)
 		pis = append(pis, pi)
 	}
 	c.pis = pis
-	if len(pats) > 0 && isDocumentation(a.ActivityType) {
+	if doc {
 		u := uint64(c.hsaIDMemo(a.UserID, &c.memo[0])) << 32
 		for _, pi := range pis {
 			k := u | uint64(pi)
 			c.docs[k] = append(c.docs[k], unixSeconds(ts))
 		}
 	}
-	if ts < c.fromTS || ts >= c.toTS || (c.q.CareUnit != "" && a.CareUnit != c.q.CareUnit) || (c.visible != nil && !c.visible(a.CareUnit)) {
+	if !seen {
 		return nil
 	}
 	if len(pats) == 0 {
