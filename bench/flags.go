@@ -95,12 +95,13 @@ func Flags(ctx context.Context, cfg FlagsConfig) (*Report, error) {
 
 	rounds := max(cfg.Rounds, 1)
 	var exports, projections, computes, loads []time.Duration
+	var exportCPU, projectionCPU, computeCPU []time.Duration
 	var exported, projected int
 	var res logcontrol.Result
 	var peak uint64
 	for i := range rounds {
 		runtime.GC()
-		t0 := time.Now()
+		t0, c0 := time.Now(), processCPU()
 		exported = 0
 		err := accesslog.ExportAccesses(ctx, st, from, to, func(a *accesslog.Access) error {
 			exported++
@@ -110,9 +111,10 @@ func Flags(ctx context.Context, cfg FlagsConfig) (*Report, error) {
 			return nil, err
 		}
 		exports = append(exports, time.Since(t0))
+		exportCPU = append(exportCPU, processCPU()-c0)
 
 		runtime.GC()
-		t0 = time.Now()
+		t0, c0 = time.Now(), processCPU()
 		projected = 0
 		err = st.ScanAccesses(ctx, from, to, func(a *accesslog.Access) error {
 			projected++
@@ -122,6 +124,7 @@ func Flags(ctx context.Context, cfg FlagsConfig) (*Report, error) {
 			return nil, err
 		}
 		projections = append(projections, time.Since(t0))
+		projectionCPU = append(projectionCPU, processCPU()-c0)
 
 		runtime.GC()
 		t0 = time.Now()
@@ -131,7 +134,7 @@ func Flags(ctx context.Context, cfg FlagsConfig) (*Report, error) {
 		loads = append(loads, time.Since(t0))
 
 		runtime.GC()
-		t0 = time.Now()
+		t0, c0 = time.Now(), processCPU()
 		stop := sampleHeap(&peak)
 		res, err = logcontrol.Compute(ctx, src, register.Registers{Store: rs}, q, nil)
 		stop()
@@ -139,8 +142,9 @@ func Flags(ctx context.Context, cfg FlagsConfig) (*Report, error) {
 			return nil, err
 		}
 		computes = append(computes, time.Since(t0))
-		fmt.Fprintf(cfg.Log, "  round %d: export scan %s, projection scan %s, registers read %s, flags %s\n",
-			i+1, round(exports[i]), round(projections[i]), round(loads[i]), round(computes[i]))
+		computeCPU = append(computeCPU, processCPU()-c0)
+		fmt.Fprintf(cfg.Log, "  round %d: export scan %s (CPU %s), projection scan %s (CPU %s), registers read %s, flags %s (CPU %s)\n",
+			i+1, round(exports[i]), round(exportCPU[i]), round(projections[i]), round(projectionCPU[i]), round(loads[i]), round(computes[i]), round(computeCPU[i]))
 	}
 	if exported != projected {
 		return nil, fmt.Errorf("the export scan read %d entries, the projection scan %d", exported, projected)
@@ -194,13 +198,13 @@ func Flags(ctx context.Context, cfg FlagsConfig) (*Report, error) {
 	rep.Add("load average at the end", "%s", loadAverage())
 	rep.Add("dataset", "%d entries over %d days from %s, %d persons, %d staff, %d units (built in %.0f s, registers imported in %.0f s)",
 		meta.Entries, meta.Days, meta.Start.Format(time.DateOnly), meta.Persons, meta.Staff, meta.Units, meta.BuildSeconds, meta.RegistersSeconds)
-	rep.Add("export scan (baseline)", "%s (runs %s): %d entries of the widened period exported, decoded and validated",
-		round(base), durations(exports), exported)
-	rep.Add("projection scan", "%s (runs %s); %.2f× the export scan", round(medianDuration(projections)), durations(projections),
-		medianDuration(projections).Seconds()/base.Seconds())
+	rep.Add("export scan (baseline)", "%s (runs %s; CPU %s): %d entries of the widened period exported, decoded and validated",
+		round(base), durations(exports), durations(exportCPU), exported)
+	rep.Add("projection scan", "%s (runs %s; CPU %s); %.2f× the export scan", round(medianDuration(projections)), durations(projections),
+		durations(projectionCPU), medianDuration(projections).Seconds()/base.Seconds())
 	rep.Add("registers read whole", "%s (runs %s): staff, then persons by every personnummer of the register (more than a month needs), watch list, units", round(medianDuration(loads)), durations(loads))
-	rep.Add("flags and explanations", "%s (runs %s); %.2f× the export scan", round(medianDuration(computes)), durations(computes),
-		medianDuration(computes).Seconds()/base.Seconds())
+	rep.Add("flags and explanations", "%s (runs %s; CPU %s); %.2f× the export scan", round(medianDuration(computes)), durations(computes),
+		durations(computeCPU), medianDuration(computes).Seconds()/base.Seconds())
 	rep.Add("accesses judged", "%d (%.0f/s), %.1f %% explained, %d units·months", accesses, float64(accesses)/medianDuration(computes).Seconds(),
 		100*float64(explained)/float64(max(accesses, 1)), len(res.Units))
 	rep.Add("flags", "%d (truncated %v): %s", len(res.Flags), res.Truncated, strings.Join(kinds, ", "))
