@@ -94,18 +94,20 @@ type collector struct {
 	byOther map[ident.PersonID]uint32 // reserve numbers
 	patient []bool                    // persons[i] is a patient of an access of the period
 
-	userPID map[uint32]uint32 // user → first user.personId (index + 1) seen on their accesses
-	docs    map[uint64][]int64
-	volume  []uint64 // unit·user index << 32 | patient, one per patient of an access
-	uu      map[uint64]uint32
-	uuList  []uint64 // unit << 32 | user
-	accs    []access
-	pats    []patientRef
-	logIDs  []string
-	cands   []candidate
-	scratch []ident.PersonID
-	pis     []uint32
-	memo    [3]hsaMemo // the last user, unit and provider: consecutive entries often share them
+	userPID   map[uint32]uint32 // user → first user.personId (index + 1) seen on their accesses
+	docs      map[uint64][]int64
+	volume    []uint64 // unit·user index << 32 | patient, one per patient of an access
+	uu        map[uint64]uint32
+	uuList    []uint64 // unit << 32 | user
+	accs      []access
+	pats      []patientRef
+	logIDs    []string
+	cands     []candidate
+	scratch   []ident.PersonID
+	pis       []uint32
+	memo      [3]hsaMemo // the last user, unit and provider: consecutive entries often share them
+	lastUU    uint32
+	lastUUKey uint64
 }
 
 type hsaMemo struct {
@@ -211,7 +213,7 @@ func (c *collector) add(a *accesslog.Access) error {
 	}
 	r := access{ts: ts, seq: a.Seq, user: c.hsaIDMemo(a.UserID, &c.memo[0]), unit: c.hsaIDMemo(a.CareUnit, &c.memo[1]),
 		provider: c.hsaIDMemo(a.CareProvider, &c.memo[2]),
-		patOff: uint32(len(c.pats)), npat: uint16(len(pats))}
+		patOff:   uint32(len(c.pats)), npat: uint16(len(pats))}
 	if !a.UserPersonID.IsZero() {
 		pi, _ := c.person(a.UserPersonID, true)
 		r.userPID = pi + 1
@@ -230,11 +232,14 @@ func (c *collector) add(a *accesslog.Access) error {
 		r.uuid = true
 	}
 	uuKey := uint64(r.unit)<<32 | uint64(r.user)
-	uu, ok := c.uu[uuKey]
+	uu, ok := c.lastUU, c.lastUUKey == uuKey && len(c.uuList) > 0
 	if !ok {
-		uu = uint32(len(c.uuList))
-		c.uu[uuKey] = uu
-		c.uuList = append(c.uuList, uuKey)
+		if uu, ok = c.uu[uuKey]; !ok {
+			uu = uint32(len(c.uuList))
+			c.uu[uuKey] = uu
+			c.uuList = append(c.uuList, uuKey)
+		}
+		c.lastUU, c.lastUUKey = uu, uuKey
 	}
 	for k, p := range pats {
 		pi := pis[k]
