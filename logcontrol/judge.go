@@ -28,7 +28,7 @@ type judge struct {
 	info          []personInfo       // by person index
 	watch         []*register.WatchEntry
 	cases         [][]*register.Case
-	fams          []surname // index 0: no surname
+	fams          []surname                // index 0: no surname
 	hours         []*register.WorkingHours // by hsa index (units); nil: DefaultHours
 	highVolume    map[uint64]volumeStat    // by unit << 32 | user
 	defaultHours  register.WorkingHours

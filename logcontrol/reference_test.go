@@ -473,16 +473,3 @@ func (j *refJudge) documented(user ident.HSAID, p ident.PersonID, at time.Time) 
 	i := sort.Search(len(ts), func(i int) bool { return ts[i] >= lo })
 	return i < len(ts) && ts[i] <= at.Add(ExplainWindow).Unix()
 }
-
-// refStoreEntries reads whole entries through a Store's streaming export.
-type refStoreEntries struct{ Store accesslog.Store }
-
-func (s refStoreEntries) Each(ctx context.Context, from, to time.Time, unit ident.HSAID, fn func(*accesslog.Entry) error) error {
-	return s.Store.Export(ctx, accesslog.Query{From: from, To: to, CareUnitID: unit}, func(sd *accesslog.Stored) error {
-		e, err := sd.Entry()
-		if err != nil {
-			return err
-		}
-		return fn(&e)
-	})
-}
