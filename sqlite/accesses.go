@@ -23,9 +23,10 @@ import (
 //   - the entry rows are then read in sequence order, in ranges of consecutive rows, which is
 //     SQLite's fastest read (its B-tree in key order), instead of looking rows up one page of
 //     candidates at a time as Export does;
-//   - the rows are projected (accesslog.Projector) on several goroutines, each with its own
-//     read connection, while fn consumes finished batches on the caller's goroutine; the shared
-//     actor part of the rows is projected once per actor.
+//   - the rows are projected (accesslog.Projector) on a goroutine per core, each with its own
+//     read connection (all but one of the pool, which stays free for searches), while fn
+//     consumes finished batches on the caller's goroutine; the shared actor part of the rows is
+//     projected once per actor.
 func (s *Store) ScanAccesses(ctx context.Context, from, to time.Time, fn func(*accesslog.Access) error) error {
 	fromTS, toTS := accesslog.CeilMicro(from), accesslog.CeilMicro(to)-1
 	if fromTS > toTS {
@@ -39,7 +40,8 @@ func (s *Store) ScanAccesses(ctx context.Context, from, to time.Time, fn func(*a
 	if len(chunks) == 0 {
 		return nil
 	}
-	workers := max(1, min(runtime.GOMAXPROCS(0), s.opts.ReadConns, len(chunks)))
+	// One read connection is left to searches, which must not wait for a month's scan.
+	workers := max(1, min(runtime.GOMAXPROCS(0), s.opts.ReadConns-1, len(chunks)))
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
