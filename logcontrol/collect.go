@@ -223,13 +223,10 @@ func (c *collector) add(a *accesslog.Access) error {
 	} else if _, ok := c.userPID[r.user]; !ok {
 		c.userPID[r.user] = 0
 	}
-	if !parseUUID(a.LogID, &r.logID) {
-		r.uuid = false
+	if r.uuid = parseUUID(a.LogID, &r.logID); !r.uuid {
 		i := uint32(len(c.logIDs))
 		c.logIDs = append(c.logIDs, a.LogID)
 		r.logID = [16]byte{byte(i >> 24), byte(i >> 16), byte(i >> 8), byte(i)}
-	} else {
-		r.uuid = true
 	}
 	uuKey := uint64(r.unit)<<32 | uint64(r.user)
 	uu, ok := c.lastUU, c.lastUUKey == uuKey && len(c.uuList) > 0
