@@ -194,6 +194,10 @@ type Visible func(unit ident.HSAID) bool
 // access of the period. The registers are then loaded for the patients and users seen, and the
 // accesses judged on all cores, first only to count (kinds and explanations per unit and
 // month), then once more with reasons for the accesses whose flags the result keeps.
+//
+// Compute calls regs' methods from several goroutines at once (staff, watch list and units
+// while the log is read; persons in parts and cases side by side afterwards), so regs must be
+// safe for concurrent use, as register.Registers over the SQLite and PostgreSQL stores is.
 func Compute(ctx context.Context, log AccessSource, regs register.Source, q Query, visible Visible) (Result, error) {
 	if err := q.Validate(); err != nil {
 		return Result{}, err
