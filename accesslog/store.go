@@ -2,6 +2,7 @@ package accesslog
 
 import (
 	"context"
+	"time"
 
 	"github.com/vakt/vakt/merkle"
 )
@@ -40,6 +41,15 @@ type Store interface {
 	// memory that does not grow with the number of entries. It stops at fn's first error and
 	// returns it.
 	Export(ctx context.Context, q Query, fn func(*Stored) error) error
+
+	// ScanAccesses calls fn with the projection (Access) of every entry whose startDate is in
+	// [from, to), exactly what AccessOf makes of the stored Entry: for set-oriented rules such
+	// as log controls, which read a month at a time and need only these fields. Entries come in
+	// no particular order, but fn is called from one goroutine at a time; the Access and its
+	// Resources are only valid during the call. Memory does not grow with the number of entries.
+	// It stops at fn's first error and returns it. Entries that Append acknowledged before the
+	// call are included.
+	ScanAccesses(ctx context.Context, from, to time.Time, fn func(*Access) error) error
 
 	// Get returns the entry stored under logID, or a CodeNotFound error.
 	Get(ctx context.Context, logID string) (Stored, error)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"slices"
 	"strings"
@@ -31,6 +32,7 @@ type FlagsConfig struct {
 	Staff   int    // staff register
 	Units   int    // care units
 	Rounds  int    // measured runs of each kind; the medians count
+	Check   bool   // also compute through logcontrol.ExportedEntries and require the same result
 	Log     io.Writer
 }
 
@@ -47,9 +49,16 @@ type flagsMeta struct {
 }
 
 // Flags builds (or reuses) the dataset and measures, on the same entries and in the same run:
-// the bare scan that a flag computation cannot avoid (the period read twice through the Store's
-// streaming export and decoded, with no rule), and the whole computation of every flag kind and
-// explanation (logcontrol.Compute, registers loaded included).
+//
+//   - the export scan, the baseline: the period widened by the explanation window read once
+//     through the Store's streaming export, every entry decoded and validated (what reading
+//     the log cost a flag computation before projections, per pass);
+//   - the projection scan: the same period through Store.ScanAccesses, with no rule;
+//   - the whole computation of every flag kind and explanation (logcontrol.Compute as the API
+//     runs it, registers loaded included).
+//
+// With Check it also computes the flags through logcontrol.ExportedEntries, the straightforward
+// path, and fails unless both results are identical.
 func Flags(ctx context.Context, cfg FlagsConfig) (*Report, error) {
 	dataDir := filepath.Join(cfg.Dir, "tenants")
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
@@ -82,32 +91,50 @@ func Flags(ctx context.Context, cfg FlagsConfig) (*Report, error) {
 	// offset, which would end the month an hour early across the change to winter time.
 	start := meta.Start.In(logcontrol.Stockholm)
 	q := logcontrol.Query{From: start, To: start.AddDate(0, 0, meta.Days)}
+	from, to := q.From.Add(-logcontrol.ExplainWindow), q.To.Add(logcontrol.ExplainWindow)
 
 	rounds := max(cfg.Rounds, 1)
-	var scans, computes []time.Duration
-	var scanned int
+	var exports, projections, computes, loads []time.Duration
+	var exportCPU, projectionCPU, computeCPU []time.Duration
+	var exported, projected int
 	var res logcontrol.Result
 	var peak uint64
 	for i := range rounds {
-		// Baseline: the two reads Compute makes (the period widened by the explanation window,
-		// then the period), decoded, with nothing done to the entries.
 		runtime.GC()
-		t0 := time.Now()
-		scanned = 0
-		for _, r := range [][2]time.Time{{q.From.Add(-logcontrol.ExplainWindow), q.To.Add(logcontrol.ExplainWindow)}, {q.From, q.To}} {
-			err := src.Each(ctx, r[0], r[1], "", func(e *accesslog.Entry) error {
-				if len(e.Resources) > 0 {
-					scanned++
-				}
-				return nil
-			})
-			if err != nil {
-				return nil, err
-			}
+		t0, c0 := time.Now(), processCPU()
+		exported = 0
+		err := accesslog.ExportAccesses(ctx, st, from, to, func(a *accesslog.Access) error {
+			exported++
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
-		scans = append(scans, time.Since(t0))
+		exports = append(exports, time.Since(t0))
+		exportCPU = append(exportCPU, processCPU()-c0)
+
+		runtime.GC()
+		t0, c0 = time.Now(), processCPU()
+		projected = 0
+		err = st.ScanAccesses(ctx, from, to, func(a *accesslog.Access) error {
+			projected++
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		projections = append(projections, time.Since(t0))
+		projectionCPU = append(projectionCPU, processCPU()-c0)
+
 		runtime.GC()
 		t0 = time.Now()
+		if err := loadAllRegisters(ctx, rs); err != nil {
+			return nil, err
+		}
+		loads = append(loads, time.Since(t0))
+
+		runtime.GC()
+		t0, c0 = time.Now(), processCPU()
 		stop := sampleHeap(&peak)
 		res, err = logcontrol.Compute(ctx, src, register.Registers{Store: rs}, q, nil)
 		stop()
@@ -115,7 +142,42 @@ func Flags(ctx context.Context, cfg FlagsConfig) (*Report, error) {
 			return nil, err
 		}
 		computes = append(computes, time.Since(t0))
-		fmt.Fprintf(cfg.Log, "  round %d: bare scan %s, flags %s\n", i+1, round(scans[i]), round(computes[i]))
+		computeCPU = append(computeCPU, processCPU()-c0)
+		fmt.Fprintf(cfg.Log, "  round %d: export scan %s (CPU %s), projection scan %s (CPU %s), registers read %s, flags %s (CPU %s)\n",
+			i+1, round(exports[i]), round(exportCPU[i]), round(projections[i]), round(projectionCPU[i]), round(loads[i]), round(computes[i]), round(computeCPU[i]))
+	}
+	if exported != projected {
+		return nil, fmt.Errorf("the export scan read %d entries, the projection scan %d", exported, projected)
+	}
+	check := "not run (--check)"
+	if cfg.Check {
+		runtime.GC()
+		t0 := time.Now()
+		ref, err := logcontrol.Compute(ctx, logcontrol.ExportedEntries{Store: st}, register.Registers{Store: rs}, q, nil)
+		if err != nil {
+			return nil, err
+		}
+		if !reflect.DeepEqual(ref, res) {
+			return nil, fmt.Errorf("the flags computed from exported entries differ from those computed from projections")
+		}
+		check = fmt.Sprintf("identical to the straightforward path (entries exported and decoded whole, %s)", round(time.Since(t0)))
+	}
+	// Flags of new entries: a computation is a read of the log, so an entry is judged by the
+	// first search after its Append returns; what remains is how long a search over the
+	// latest hour and day takes.
+	var recent []string
+	for _, d := range []time.Duration{time.Hour, 24 * time.Hour} {
+		rq := logcontrol.Query{From: q.To.Add(-d), To: q.To}
+		t0 := time.Now()
+		r, err := logcontrol.Compute(ctx, src, register.Registers{Store: rs}, rq, nil)
+		if err != nil {
+			return nil, err
+		}
+		n := 0
+		for _, u := range r.Units {
+			n += u.Accesses
+		}
+		recent = append(recent, fmt.Sprintf("last %s: %s (%d accesses, %d flags)", d, round(time.Since(t0)), n, len(r.Flags)))
 	}
 	accesses, explained := 0, 0
 	for _, u := range res.Units {
@@ -130,18 +192,71 @@ func Flags(ctx context.Context, cfg FlagsConfig) (*Report, error) {
 	for _, k := range logcontrol.Kinds() {
 		kinds = append(kinds, fmt.Sprintf("%s %d", k, byKind[k]))
 	}
+	base := medianDuration(exports)
 	rep := &Report{}
 	rep.Add("machine", "%s", Machine())
+	rep.Add("load average at the end", "%s", loadAverage())
 	rep.Add("dataset", "%d entries over %d days from %s, %d persons, %d staff, %d units (built in %.0f s, registers imported in %.0f s)",
 		meta.Entries, meta.Days, meta.Start.Format(time.DateOnly), meta.Persons, meta.Staff, meta.Units, meta.BuildSeconds, meta.RegistersSeconds)
-	rep.Add("bare scan (period read twice, decoded)", "%s (runs %s)", round(medianDuration(scans)), durations(scans))
-	rep.Add("flags and explanations", "%s (runs %s); %.2f× the bare scan", round(medianDuration(computes)), durations(computes),
-		medianDuration(computes).Seconds()/medianDuration(scans).Seconds())
+	rep.Add("export scan (baseline)", "%s (runs %s; CPU %s): %d entries of the widened period exported, decoded and validated",
+		round(base), durations(exports), durations(exportCPU), exported)
+	rep.Add("projection scan", "%s (runs %s; CPU %s); %.2f× the export scan", round(medianDuration(projections)), durations(projections),
+		durations(projectionCPU), medianDuration(projections).Seconds()/base.Seconds())
+	rep.Add("registers read whole", "%s (runs %s): staff, then persons by every personnummer of the register (more than a month needs), watch list, units", round(medianDuration(loads)), durations(loads))
+	rep.Add("flags and explanations", "%s (runs %s; CPU %s); %.2f× the export scan", round(medianDuration(computes)), durations(computes),
+		durations(computeCPU), medianDuration(computes).Seconds()/base.Seconds())
 	rep.Add("accesses judged", "%d (%.0f/s), %.1f %% explained, %d units·months", accesses, float64(accesses)/medianDuration(computes).Seconds(),
 		100*float64(explained)/float64(max(accesses, 1)), len(res.Units))
 	rep.Add("flags", "%d (truncated %v): %s", len(res.Flags), res.Truncated, strings.Join(kinds, ", "))
+	rep.Add("flags of the latest entries", "%s", strings.Join(recent, "; "))
+	rep.Add("check", "%s", check)
 	rep.Add("peak heap during flags", "%d MiB", peak>>20)
 	return rep, nil
+}
+
+// loadAllRegisters reads every register whole and decodes it: more than a computation reads
+// (persons only for the patients and users of the period), to show the registers' share.
+func loadAllRegisters(ctx context.Context, st register.Store) error {
+	src := register.Registers{Store: st}
+	var ids []ident.PersonID
+	err := st.All(ctx, register.KindPersons, func(doc []byte) error {
+		var p struct {
+			PersonID string `json:"personId"`
+		}
+		if err := json.Unmarshal(doc, &p); err != nil {
+			return err
+		}
+		id, err := ident.ParsePersonID(p.PersonID, time.Now())
+		if err != nil {
+			return err
+		}
+		ids = append(ids, id)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	count := func() error { return nil }
+	if err := src.Staff(ctx, func(*register.Staff) error { return count() }); err != nil {
+		return err
+	}
+	if err := src.Persons(ctx, ids, func(*register.Person) error { return count() }); err != nil {
+		return err
+	}
+	if err := src.Watchlist(ctx, func(*register.WatchEntry) error { return count() }); err != nil {
+		return err
+	}
+	return src.Units(ctx, func(*register.Unit) error { return count() })
+}
+
+// loadAverage returns the first line of /proc/loadavg, where there is one: the machine is
+// shared, and a figure means little without the load it was measured under.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	return strings.TrimSpace(string(b))
 }
 
 // sampleHeap records the largest live heap seen until stop is called.

@@ -3,17 +3,20 @@
 // Swedish reason naming its evidence, and explanations that count against suspicion, with the
 // share of accesses they explain per unit and month.
 //
-// It does no I/O: it reads entries through an EntrySource and reference data through a
-// register.Source, in a set-oriented pass (registers loaded into maps once, entries streamed
-// twice), never a query per entry.
+// It does no I/O: it reads the log through an AccessSource (projections of the entries, not
+// whole entries) and reference data through a register.Source, in a set-oriented pass (the log
+// streamed once, registers loaded once into tables), never a query per entry.
 package logcontrol
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vakt/vakt"
@@ -180,137 +183,147 @@ type Result struct {
 	Units     []UnitMonth `json:"units"`
 }
 
-// EntrySource streams the log: Each calls fn for every entry with startDate in [from, to),
-// made from unit when unit is not empty, in any order, and stops at fn's first error.
-type EntrySource interface {
-	Each(ctx context.Context, from, to time.Time, unit ident.HSAID, fn func(*accesslog.Entry) error) error
-}
-
 // Visible, when set, limits which accesses Compute judges, by the unit they were made from (a
 // person limited to some care units).
 type Visible func(unit ident.HSAID) bool
 
-type userPatient struct {
-	user    ident.HSAID
-	patient ident.PersonID
-}
-
-type unitUser struct {
-	unit, user ident.HSAID
-}
-
 // Compute judges every access of q's period (see Kinds and docs/CONTROLS.md for the rules).
-// The log is read twice: first the period widened by ExplainWindow for documentation and the
-// period itself for the patients and volumes involved, then the period again to judge each
-// access with the registers loaded into maps in between.
-func Compute(ctx context.Context, log EntrySource, regs register.Source, q Query, visible Visible) (Result, error) {
+//
+// The log is read once, as projections (accesslog.Access), over the period widened by
+// ExplainWindow: the documentation times of the widened period, and a compact record of every
+// access of the period. The registers are then loaded for the patients and users seen, and the
+// accesses judged on all cores, first only to count (kinds and explanations per unit and
+// month), then once more with reasons for the accesses whose flags the result keeps.
+//
+// Compute calls regs' methods from several goroutines at once (staff, watch list and units
+// while the log is read; persons in parts and cases side by side afterwards), so regs must be
+// safe for concurrent use, as register.Registers over the SQLite and PostgreSQL stores is.
+func Compute(ctx context.Context, log AccessSource, regs register.Source, q Query, visible Visible) (Result, error) {
 	if err := q.Validate(); err != nil {
 		return Result{}, err
 	}
-	want := map[Kind]bool{}
+	var want uint16
 	for _, k := range Kinds() {
-		want[k] = len(q.Kinds) == 0 || slices.Contains(q.Kinds, k)
+		if len(q.Kinds) == 0 || slices.Contains(q.Kinds, k) {
+			want |= kindBit(k)
+		}
 	}
-	seen := func(e *accesslog.Entry) bool {
-		return (q.CareUnit == "" || e.User.CareUnit.ID == q.CareUnit) && (visible == nil || visible(e.User.CareUnit.ID)) &&
-			!e.Activity.StartDate.Before(q.From) && e.Activity.StartDate.Before(q.To)
-	}
-
-	// Pass 1.
-	docs := map[userPatient][]int64{}
-	volume := map[unitUser]map[ident.PersonID]struct{}{}
-	patients := map[ident.PersonID]struct{}{}
-	users := map[ident.HSAID]ident.PersonID{}
-	err := log.Each(ctx, q.From.Add(-ExplainWindow), q.To.Add(ExplainWindow), "", func(e *accesslog.Entry) error {
-		if isDocumentation(e.Activity.Type) {
-			for _, p := range e.Patients() {
-				k := userPatient{e.User.ID, p}
-				docs[k] = append(docs[k], e.Activity.StartDate.Unix())
-			}
-		}
-		// Entries naming no patient (vakt's own records of searches and account changes) are
-		// no accesses: their users are no peers in the volume statistic.
-		if !seen(e) || len(e.Patients()) == 0 {
-			return nil
-		}
-		if pid, ok := users[e.User.ID]; !ok || pid.IsZero() {
-			users[e.User.ID] = e.User.PersonID // an entry without user.personId does not hide another's
-		}
-		k := unitUser{e.User.CareUnit.ID, e.User.ID}
-		set := volume[k]
-		if set == nil {
-			set = map[ident.PersonID]struct{}{}
-			volume[k] = set
-		}
-		for _, p := range e.Patients() {
-			patients[p] = struct{}{}
-			set[p] = struct{}{}
-		}
-		return nil
-	})
+	c := newCollector(&q, visible, want&kindBit(KindSelfGrantedRole) != 0)
+	// The registers that do not depend on the period's patients are read while the log is.
+	stc := make(chan *static, 1)
+	go func() { stc <- readStatic(ctx, regs) }()
+	err := log.Accesses(ctx, q.From.Add(-ExplainWindow), q.To.Add(ExplainWindow), c.add)
+	st := <-stc
 	if err != nil {
 		return Result{}, err
 	}
-	for _, ts := range docs {
+	if st.err != nil {
+		return Result{}, st.err
+	}
+	for _, ts := range c.docs {
 		slices.Sort(ts)
 	}
 
-	// Registers.
-	j, err := loadRegisters(ctx, regs, patients, users)
+	j, err := loadRegisters(ctx, regs, c, st)
 	if err != nil {
 		return Result{}, err
 	}
-	j.docs = docs
 	j.want = want
-	j.highVolume = highVolume(volume)
+	j.highVolume = highVolume(c)
+	months := j.calendar(q.From, q.To)
 
-	// Pass 2.
-	var res Result
-	months := map[string]*UnitMonth{}
-	err = log.Each(ctx, q.From, q.To, q.CareUnit, func(e *accesslog.Entry) error {
-		if !seen(e) {
-			return nil
-		}
-		pats := e.Patients()
-		if len(pats) == 0 {
-			if f, ok := selfGrant(e, q.AccountSystem); ok && want[KindSelfGrantedRole] {
-				if len(res.Flags) == MaxFlags {
-					res.Truncated = true
-				} else {
-					res.Flags = append(res.Flags, f)
-				}
+	// Count: every access judged without reasons, the accesses split over the cores.
+	verdicts := make([]uint16, len(c.accs))
+	explained := make([]bool, len(c.accs))
+	parts := max(1, min(runtime.GOMAXPROCS(0), len(c.accs)/4096))
+	var wg sync.WaitGroup
+	for p := range parts {
+		lo, hi := p*len(c.accs)/parts, (p+1)*len(c.accs)/parts
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := newJudging(false)
+			for i := lo; i < hi; i++ {
+				verdicts[i], explained[i] = j.access(&c.accs[i], w)
 			}
-			return nil
-		}
-		flags, explained := j.judge(e, pats)
-		month := e.Activity.StartDate.In(Stockholm).Format("2006-01")
-		um := months[string(e.User.CareUnit.ID)+" "+month]
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return Result{}, err
+	}
+	counts := make(map[[2]uint32]*UnitMonth)
+	for i := range c.accs {
+		r := &c.accs[i]
+		m := uint32(j.cal[floorDiv(r.ts, 3600e6)-j.hourBase].month)
+		um := counts[[2]uint32{r.unit, m}]
 		if um == nil {
-			um = &UnitMonth{CareUnitID: e.User.CareUnit.ID, Month: month}
-			months[string(e.User.CareUnit.ID)+" "+month] = um
+			um = &UnitMonth{CareUnitID: c.hsa[r.unit], Month: months[m]}
+			counts[[2]uint32{r.unit, m}] = um
 		}
 		um.Accesses++
-		if explained {
+		if explained[i] {
 			um.Explained++
 		}
-		if len(flags) > 0 {
+		if verdicts[i] != 0 {
 			um.Flagged++
-			if explained {
+			if explained[i] {
 				um.FlaggedExplained++
 			}
 		}
-		for _, f := range flags {
+	}
+
+	// Keep: the flags of the newest accesses (by startDate, then sequence number), at most
+	// MaxFlags, the accesses judged again with reasons. Self-grant records take their place in
+	// the same order.
+	type item struct {
+		ts, seq int64
+		acc     int // index into c.accs, or -1 - index into grants
+	}
+	var grants []Flag
+	var items []item
+	for _, cd := range c.cands {
+		e, err := log.Entry(ctx, cd.logID)
+		if err != nil {
+			return Result{}, err
+		}
+		if f, ok := selfGrant(&e, q.AccountSystem); ok {
+			items = append(items, item{ts: cd.ts, seq: cd.seq, acc: -1 - len(grants)})
+			grants = append(grants, f)
+		}
+	}
+	for i, v := range verdicts {
+		if v != 0 {
+			items = append(items, item{ts: c.accs[i].ts, seq: c.accs[i].seq, acc: i})
+		}
+	}
+	slices.SortFunc(items, func(a, b item) int {
+		if a.ts != b.ts {
+			return cmp.Compare(b.ts, a.ts)
+		}
+		return cmp.Compare(b.seq, a.seq)
+	})
+	var res Result
+	w := newJudging(true)
+	for _, it := range items {
+		if len(res.Flags) == MaxFlags {
+			res.Truncated = true
+			break
+		}
+		if it.acc < 0 {
+			res.Flags = append(res.Flags, grants[-1-it.acc])
+			continue
+		}
+		j.access(&c.accs[it.acc], w)
+		for _, f := range w.flags {
 			if len(res.Flags) == MaxFlags {
 				res.Truncated = true
 				break
 			}
 			res.Flags = append(res.Flags, f)
 		}
-		return nil
-	})
-	if err != nil {
-		return Result{}, err
 	}
+
 	order := map[Kind]int{}
 	for i, k := range Kinds() {
 		order[k] = i
@@ -325,7 +338,7 @@ func Compute(ctx context.Context, log EntrySource, regs register.Source, q Query
 		}
 		return order[fa.Kind] < order[fb.Kind]
 	})
-	for _, um := range months {
+	for _, um := range counts {
 		res.Units = append(res.Units, *um)
 	}
 	sort.Slice(res.Units, func(a, b int) bool {
@@ -354,31 +367,40 @@ type volumeStat struct {
 	median       float64
 }
 
-// highVolume returns the users flagged for volume at each unit (see HighVolumeK).
-func highVolume(volume map[unitUser]map[ident.PersonID]struct{}) map[unitUser]volumeStat {
-	byUnit := map[ident.HSAID][]unitUser{}
-	for k := range volume {
-		byUnit[k.unit] = append(byUnit[k.unit], k)
+// highVolume returns the users flagged for volume at each unit (see HighVolumeK), by
+// unit << 32 | user.
+func highVolume(c *collector) map[uint64]volumeStat {
+	// Distinct patients per unit and user: sort the (unit·user, patient) pairs and count runs.
+	slices.Sort(c.volume)
+	distinct := make([]int, len(c.uuList))
+	for i, v := range c.volume {
+		if i == 0 || v != c.volume[i-1] {
+			distinct[v>>32]++
+		}
 	}
-	out := map[unitUser]volumeStat{}
+	byUnit := map[uint32][]int{} // unit → indexes into uuList
+	for i, k := range c.uuList {
+		byUnit[uint32(k>>32)] = append(byUnit[uint32(k>>32)], i)
+	}
+	out := map[uint64]volumeStat{}
 	for _, us := range byUnit {
 		if len(us) < HighVolumeMinPeers {
 			continue
 		}
 		counts := make([]float64, len(us))
 		for i, u := range us {
-			counts[i] = float64(len(volume[u]))
+			counts[i] = float64(distinct[u])
 		}
 		med := median(counts)
 		dev := make([]float64, len(counts))
-		for i, c := range counts {
-			dev[i] = abs(c - med)
+		for i, n := range counts {
+			dev[i] = abs(n - med)
 		}
 		scale := max(1.4826*median(dev), 1)
 		limit := max(med+HighVolumeK*scale, 2*med)
 		for i, u := range us {
 			if counts[i] > limit {
-				out[u] = volumeStat{count: int(counts[i]), peers: len(us), median: med}
+				out[c.uuList[u]] = volumeStat{count: int(counts[i]), peers: len(us), median: med}
 			}
 		}
 	}

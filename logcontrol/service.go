@@ -93,20 +93,6 @@ func (s *Service) Flags(ctx context.Context, q Query) (Result, error) {
 	return Compute(ctx, StoreEntries{st}, register.Registers{Store: regs}, q, visible)
 }
 
-// StoreEntries reads entries from an access-log Store, streaming.
-type StoreEntries struct{ Store accesslog.Store }
-
-// Each implements EntrySource.
-func (s StoreEntries) Each(ctx context.Context, from, to time.Time, unit ident.HSAID, fn func(*accesslog.Entry) error) error {
-	return s.Store.Export(ctx, accesslog.Query{From: from, To: to, CareUnitID: unit}, func(sd *accesslog.Stored) error {
-		e, err := sd.Entry()
-		if err != nil {
-			return err
-		}
-		return fn(&e)
-	})
-}
-
 // logRead appends the entry that records a person's flag search to the tenant's log, in the
 // shape of the follow-up tool's own entries (accesslog.Service.FollowUp).
 func (s *Service) logRead(ctx context.Context, st accesslog.Store, p *vakt.Principal, t *tenant.Tenant, q *Query) error {

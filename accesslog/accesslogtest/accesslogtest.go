@@ -45,6 +45,7 @@ func Run(t *testing.T, h Harness) {
 		{"Pagination", testPagination},
 		{"TimeBounds", testTimeBounds},
 		{"Export", testExport},
+		{"ScanAccesses", testScanAccesses},
 		{"Get", testGet},
 		{"DurableAcrossReopen", testReopen},
 		{"ConcurrentAppends", testConcurrent},

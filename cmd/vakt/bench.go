@@ -59,6 +59,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fs.IntVar(&fcfg.Staff, "staff", 50_000, "staff in the staff register")
 		fs.IntVar(&fcfg.Units, "units", 1000, "care units")
 		fs.IntVar(&fcfg.Rounds, "rounds", 3, "measured runs of the bare scan and of the flags; the medians count")
+		fs.BoolVar(&fcfg.Check, "check", false, "also compute the flags the straightforward way (every entry exported and decoded whole) and fail unless the results are identical")
 	}
 	if err := parse(fs, args[1:]); err != nil {
 		return err
