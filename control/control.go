@@ -89,10 +89,14 @@ func (s Scope) Period() string {
 // from the log and get the same accesses: by Draw for a sample, the first in time order for a
 // targeted control (TargetedAlgorithm; Seed is then 0).
 type SampleParams struct {
-	Algorithm  string `json:"algorithm"`  // SampleAlgorithm or TargetedAlgorithm
+	Algorithm  string `json:"algorithm"`  // SampleAlgorithm, StratifiedAlgorithm or TargetedAlgorithm
 	Seed       uint64 `json:"seed"`       // recorded before the draw, shown to reviewers
 	Size       int    `json:"size"`       // asked for
 	Population int    `json:"population"` // accesses the sample was drawn from
+	// Strata, for a stratified sample, is what the population was grouped by, and Strata its
+	// strata as drawn (StratifiedAlgorithm).
+	StrataBy Strata    `json:"strataBy,omitempty"`
+	Strata   []Stratum `json:"strata,omitempty"`
 }
 
 // Item is one sampled access and its assessment (empty until a reviewer judges it).

@@ -123,6 +123,7 @@ type SampleRequest struct {
 	Month    string  // YYYY-MM
 	Size     int     // 0 means DefaultSampleSize
 	Seed     *uint64 // nil: a new random seed; set: draw again from a recorded seed
+	Strata   Strata  // StrataNone: one population (Draw); else DrawStrata by this
 }
 
 // Validate checks r's own fields.
@@ -139,6 +140,9 @@ func (r *SampleRequest) Validate() error {
 	}
 	if r.Size < 0 || r.Size > MaxSampleSize {
 		add("size", "must be between 1 and 100")
+	}
+	if !r.Strata.Valid() {
+		add("strata", "must be empty, aktivitet or anvandare")
 	}
 	if len(probs) > 0 {
 		return vakt.Invalid("sample request is invalid", probs...)
@@ -177,8 +181,9 @@ func (s *Service) CreateSample(ctx context.Context, r SampleRequest) (Control, e
 		return Control{}, err
 	}
 	type access struct {
-		seq   int64
-		logID string
+		seq     int64
+		logID   string
+		stratum string
 	}
 	var pop []access
 	err = c.logs.Export(ctx, accesslog.Query{CareUnitID: r.CareUnit, From: from, To: to}, func(sd *accesslog.Stored) error {
@@ -189,7 +194,14 @@ func (s *Service) CreateSample(ctx context.Context, r SampleRequest) (Control, e
 		if e.User.CareUnit.ID != r.CareUnit || len(e.Patients()) == 0 {
 			return nil
 		}
-		pop = append(pop, access{sd.Seq, e.LogID})
+		a := access{seq: sd.Seq, logID: e.LogID}
+		switch r.Strata {
+		case StrataActivity:
+			a.stratum = string(e.Activity.Type)
+		case StrataUser:
+			a.stratum = string(e.User.ID)
+		}
+		pop = append(pop, a)
 		return nil
 	})
 	if err != nil {
@@ -203,7 +215,16 @@ func (s *Service) CreateSample(ctx context.Context, r SampleRequest) (Control, e
 		Sample: &SampleParams{Algorithm: SampleAlgorithm, Seed: seed, Size: r.Size, Population: len(pop)},
 		Items:  []Item{},
 	}
-	for _, i := range Draw(seed, len(pop), r.Size) {
+	drawn := Draw(seed, len(pop), r.Size)
+	if r.Strata != StrataNone {
+		keys := make([]string, len(pop))
+		for i := range pop {
+			keys[i] = pop[i].stratum
+		}
+		ct.Sample.Algorithm, ct.Sample.StrataBy = StratifiedAlgorithm, r.Strata
+		drawn, ct.Sample.Strata = DrawStrata(seed, keys, r.Size)
+	}
+	for _, i := range drawn {
 		ct.Items = append(ct.Items, Item{LogID: pop[i].logID, Seq: pop[i].seq})
 	}
 	if err := ct.Validate(); err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/vakt/vakt/control"
@@ -82,6 +83,9 @@ func controlReport(c *call, v *control.View, now time.Time) *export.Report {
 		sel := fmt.Sprintf("%d %s %d %s; %s", len(ct.Items), L.T("report.of"), s.Population, L.T("report.accesses"), s.Algorithm)
 		if ct.Type == control.TypeSample {
 			sel += fmt.Sprintf("; %s %d; %s %d", L.T("report.seed"), s.Seed, L.T("controls.size"), s.Size)
+			if s.StrataBy != control.StrataNone {
+				sel += "; " + L.T("controls.strata") + ": " + L.T(keyOf("controls.strata.", string(s.StrataBy))) + " (" + strataText(s.Strata) + ")"
+			}
 		} else {
 			sel += fmt.Sprintf("; %s %d", L.T("targeted.first"), s.Size)
 		}
@@ -131,3 +135,12 @@ func controlReport(c *call, v *control.View, now time.Time) *export.Report {
 // keyOf returns the text key of a value that leaves the process under its contract name (a
 // flag kind, a control type, an assessment); TestControlTexts checks that every value has one.
 func keyOf(prefix, value string) string { return prefix + value }
+
+// strataText lists strata as "key drawn/population", for the report and the control page.
+func strataText(strata []control.Stratum) string {
+	parts := make([]string, len(strata))
+	for i, st := range strata {
+		parts[i] = fmt.Sprintf("%s %d/%d", st.Key, st.Drawn, st.Population)
+	}
+	return strings.Join(parts, ", ")
+}

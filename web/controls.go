@@ -24,9 +24,13 @@ type controlsView struct {
 	Month    string
 	Size     int
 	Seed     string
+	Strata   control.Strata
 	Problems []string // message keys
 	Flags    bool     // the flags page is offered
 }
+
+// StrataChoices are the ways to stratify the form offers.
+func (controlsView) StrataChoices() []control.Strata { return control.AllStrata() }
 
 func (ui *UI) controlsView(c *call) controlsView {
 	return controlsView{Flags: ui.Flags != nil, Units: c.p.CareUnits, Month: time.Now().In(stockholm).AddDate(0, -1, 0).Format("2006-01"), Size: control.DefaultSampleSize}
@@ -76,6 +80,12 @@ func parseSampleForm(f url.Values, v *controlsView) control.SampleRequest {
 	} else {
 		v.Size, req.Size = size, size
 	}
+	v.Strata = control.Strata(strings.TrimSpace(f.Get("strata")))
+	if !v.Strata.Valid() {
+		v.Problems = append(v.Problems, "control.bad.strata")
+		v.Strata = control.StrataNone
+	}
+	req.Strata = v.Strata
 	if v.Seed != "" {
 		s, err := strconv.ParseUint(v.Seed, 10, 64)
 		if err != nil {

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -183,5 +184,59 @@ func TestControlIsolation(t *testing.T) {
 	r := b.post("/kontroller/stickprov", url.Values{"careUnit": {string(e.unit)}, "month": {"2026-01"}, "size": {"3"}})
 	if r.status != http.StatusForbidden {
 		t.Fatalf("a limited reviewer samples another unit: %d", r.status)
+	}
+}
+
+// TestControlStratifiedSample: a sample stratified by activity records its strata, shows them,
+// is drawn again from its seed, and every stratum of the unit's month gives at least one access
+// when the size allows.
+func TestControlStratifiedSample(t *testing.T) {
+	e := newEnv(t, false)
+	e.addUser("gun", tenantA, nil, false, vakt.RoleReviewer)
+	b := e.login("gun")
+	draw := func(strata string) response {
+		t.Helper()
+		for _, m := range []time.Time{time.Now(), time.Now().AddDate(0, 0, -7)} {
+			r := b.post("/kontroller/stickprov", url.Values{"careUnit": {string(e.unit)}, "month": {m.In(stockholmTZ).Format("2006-01")},
+				"size": {"20"}, "seed": {"777"}, "strata": {strata}})
+			if r.status != http.StatusSeeOther {
+				t.Fatalf("draw: %d\n%s", r.status, r.body)
+			}
+			if page := b.get(r.location); len(items(page.body)) > 0 {
+				return page
+			}
+		}
+		t.Fatal("no sample with accesses")
+		return response{}
+	}
+	page := draw("aktivitet")
+	got := items(page.body)
+	i := strings.Index(page.body, `id="strata-value">`)
+	if i < 0 || !strings.Contains(page.body, "pcg-dxsm-fisher-yates-stratified-v1") {
+		t.Fatalf("no strata on the control page\n%s", page.body)
+	}
+	shown := page.body[i+len(`id="strata-value">`):]
+	shown = shown[:strings.Index(shown, "</dd>")]
+	if !strings.HasPrefix(shown, "Per aktivitet: ") {
+		t.Fatalf("strata shown as %q", shown)
+	}
+	drawn := 0
+	for _, part := range strings.Split(strings.TrimPrefix(shown, "Per aktivitet: "), ", ") {
+		var d, n int
+		f := strings.Fields(part)
+		if _, err := fmt.Sscanf(f[len(f)-1], "%d/%d", &d, &n); err != nil || d < 1 || d > n {
+			t.Fatalf("stratum %q: %d of %d (%v)", part, d, n, err)
+		}
+		drawn += d
+	}
+	if drawn != len(got) {
+		t.Fatalf("strata give %d accesses, the page lists %d", drawn, len(got))
+	}
+	if again := items(draw("aktivitet").body); strings.Join(again, ",") != strings.Join(got, ",") {
+		t.Fatalf("not reproducible: %v, %v", got, again)
+	}
+	r := b.post("/kontroller/stickprov", url.Values{"careUnit": {string(e.unit)}, "month": {"2026-10"}, "size": {"5"}, "strata": {"patient"}})
+	if r.status != http.StatusBadRequest || !strings.Contains(r.body, "Välj ett sätt att stratifiera") {
+		t.Fatalf("unknown strata: %d", r.status)
 	}
 }

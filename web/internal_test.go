@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"net/url"
 	"os"
@@ -102,6 +103,9 @@ func TestControlTexts(t *testing.T) {
 	}
 	for _, a := range control.Assessments() {
 		keys = append(keys, keyOf("assessment.", string(a)))
+	}
+	for _, st := range control.AllStrata() {
+		keys = append(keys, keyOf("controls.strata.", cmp.Or(string(st), "none")))
 	}
 	for _, ty := range []control.Type{control.TypeSample, control.TypeTargeted} {
 		keys = append(keys, keyOf("controls.type.", string(ty)))

@@ -5,6 +5,7 @@ package controltest
 import (
 	"context"
 	"errors"
+	"reflect"
 	"testing"
 	"time"
 
@@ -80,12 +81,32 @@ func Run(t *testing.T, newStores func(t *testing.T) control.Stores) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Type != control.TypeTargeted || got.Scope != c.Scope || *got.Sample != *c.Sample {
+		if got.Type != control.TypeTargeted || got.Scope != c.Scope || !reflect.DeepEqual(got.Sample, c.Sample) {
 			t.Fatalf("targeted scope: %+v, want %+v", got.Scope, c.Scope)
 		}
 		l, err := st.List(ctx)
 		if err != nil || len(l) != 1 || l[0].Scope != c.Scope {
 			t.Fatalf("listed %+v, %v", l, err)
+		}
+	})
+
+	t.Run("StratifiedSample", func(t *testing.T) {
+		st := open(t, "region-a")
+		c := sample("s1", time.Date(2026, 5, 2, 9, 0, 0, 0, time.UTC))
+		c.Sample = &control.SampleParams{Algorithm: control.StratifiedAlgorithm, Seed: 7, Size: 2, Population: 40,
+			StrataBy: control.StrataActivity, Strata: []control.Stratum{{Key: "Läsa", Population: 38, Drawn: 1}, {Key: "Skriva", Population: 2, Drawn: 1}}}
+		if err := c.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Create(ctx, &c, control.Event{At: c.Created, Actor: c.Reviewer, Action: control.ActionCreated}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := st.Get(ctx, "s1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got.Sample, c.Sample) {
+			t.Fatalf("sample parameters %+v, want %+v", got.Sample, c.Sample)
 		}
 	})
 
