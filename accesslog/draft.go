@@ -5,11 +5,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	_ "time/tzdata" // Europe/Stockholm must resolve on hosts without a zoneinfo database
 	"unicode/utf8"
 
 	"github.com/vakt/vakt"
 	"github.com/vakt/vakt/ident"
+	"github.com/vakt/vakt/internal/swetime"
 )
 
 // Draft is an entry as a producer sent it, every value still a string, before validation.
@@ -85,15 +85,7 @@ const MaxClockSkew = 24 * time.Hour
 
 var minStartDate = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
 
-var stockholm = mustLoadLocation("Europe/Stockholm")
-
-func mustLoadLocation(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		panic(err) // time/tzdata is embedded, so this cannot happen
-	}
-	return loc
-}
+var stockholm = swetime.Stockholm
 
 // Validate checks d against the RIV-TA log:2 schema's rules and vakt's identifier rules and
 // returns the normalised Entry. Every broken rule becomes one Problem with the given index and

@@ -13,21 +13,14 @@ import (
 	"github.com/vakt/vakt/accesslog"
 	"github.com/vakt/vakt/account"
 	"github.com/vakt/vakt/ident"
+	"github.com/vakt/vakt/internal/swetime"
 	"github.com/vakt/vakt/register"
 	"github.com/vakt/vakt/tenant"
 )
 
 // stockholm is the zone of a control's month: the April sample holds the accesses of April in
 // Swedish time, as the unit lived it.
-var stockholm = mustZone("Europe/Stockholm")
-
-func mustZone(name string) *time.Location {
-	l, err := time.LoadLocation(name)
-	if err != nil {
-		panic(err)
-	}
-	return l
-}
+var stockholm = swetime.Stockholm
 
 // Service runs log controls for people allowed account.Controls (granskare,
 // loggadministrator). Drawing a sample and viewing its accesses read log data, so each is

@@ -22,6 +22,7 @@ import (
 	"github.com/vakt/vakt"
 	"github.com/vakt/vakt/accesslog"
 	"github.com/vakt/vakt/ident"
+	"github.com/vakt/vakt/internal/swetime"
 	"github.com/vakt/vakt/register"
 )
 
@@ -84,15 +85,7 @@ const MaxPeriod = 92 * 24 * time.Hour
 const MaxFlags = 100000
 
 // Stockholm is the time zone of working hours, dates of death and months.
-var Stockholm = mustLoad("Europe/Stockholm")
-
-func mustLoad(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}
+var Stockholm = swetime.Stockholm
 
 // Query selects the accesses to judge: startDate in [From, To), optionally made from one care
 // unit, and the kinds of flags wanted (all when empty).

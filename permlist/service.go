@@ -13,6 +13,7 @@ import (
 	"github.com/vakt/vakt/accesslog"
 	"github.com/vakt/vakt/account"
 	"github.com/vakt/vakt/ident"
+	"github.com/vakt/vakt/internal/swetime"
 	"github.com/vakt/vakt/register"
 	"github.com/vakt/vakt/tenant"
 )
@@ -23,15 +24,7 @@ const Level = "Behörighetslista"
 
 // stockholm is the zone of "now" for assignments: an assignment that ends on a date applies
 // through that day in Sweden.
-var stockholm = mustZone("Europe/Stockholm")
-
-func mustZone(name string) *time.Location {
-	l, err := time.LoadLocation(name)
-	if err != nil {
-		panic(err)
-	}
-	return l
-}
+var stockholm = swetime.Stockholm
 
 // Service builds permission lists for people allowed account.ReviewPermissions and keeps their
 // marks. A list shows each holder's last activity at the unit, which is read from the log, so

@@ -4,11 +4,11 @@ import (
 	"errors"
 	"strconv"
 	"time"
-	_ "time/tzdata" // Europe/Stockholm must resolve on hosts without a zoneinfo database
 	"unicode/utf8"
 
 	"github.com/vakt/vakt/accesslog"
 	"github.com/vakt/vakt/ident"
+	"github.com/vakt/vakt/internal/swetime"
 )
 
 // Config describes the data to generate. Zero values of optional fields take the defaults
@@ -52,15 +52,7 @@ func DefaultStart() time.Time {
 	return time.Date(2026, time.October, 1, 0, 0, 0, 0, stockholm)
 }
 
-var stockholm = mustLoadLocation("Europe/Stockholm")
-
-func mustLoadLocation(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		panic(err) // time/tzdata is embedded, so this cannot happen
-	}
-	return loc
-}
+var stockholm = swetime.Stockholm
 
 // ErrConfig is wrapped by every error that New returns for an invalid Config; test with
 // errors.Is.

@@ -21,6 +21,7 @@ import (
 	"github.com/vakt/vakt/accesslog"
 	"github.com/vakt/vakt/account"
 	"github.com/vakt/vakt/ident"
+	"github.com/vakt/vakt/internal/swetime"
 	"github.com/vakt/vakt/register"
 	"github.com/vakt/vakt/tenant"
 )
@@ -28,15 +29,7 @@ import (
 // Level is the activity level of the entries that record changes to the watch list.
 const Level = "Bevakningslista"
 
-var stockholm = mustZone("Europe/Stockholm")
-
-func mustZone(name string) *time.Location {
-	l, err := time.LoadLocation(name)
-	if err != nil {
-		panic(err)
-	}
-	return l
-}
+var stockholm = swetime.Stockholm
 
 // Service edits watch lists.
 //

@@ -7,15 +7,15 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	_ "time/tzdata" // Europe/Stockholm must resolve on hosts without a zoneinfo database
 
 	"github.com/vakt/vakt/accesslog"
 	"github.com/vakt/vakt/ident"
+	"github.com/vakt/vakt/internal/swetime"
 )
 
 // stockholm is the zone of the dates people type: a search "to 2026-11-30" ends at midnight
 // Swedish time, as the reviewer means it.
-var stockholm, _ = time.LoadLocation("Europe/Stockholm")
+var stockholm = swetime.Stockholm
 
 // tab is one of the two ways to search: by citizen (Invånare) or by staff member (Vårdpersonal).
 type tab string

@@ -10,6 +10,7 @@ import (
 	"github.com/vakt/vakt/accesslog"
 	"github.com/vakt/vakt/account"
 	"github.com/vakt/vakt/ident"
+	"github.com/vakt/vakt/internal/swetime"
 	"github.com/vakt/vakt/synth"
 	"github.com/vakt/vakt/tenant"
 )
@@ -105,7 +106,7 @@ func loadDemo(ctx context.Context, stores accesslog.Stores, t tenant.Tenant, ent
 	if stats.Entries > 0 {
 		return nil, nil
 	}
-	loc, _ := time.LoadLocation("Europe/Stockholm")
+	loc := swetime.Stockholm
 	now := time.Now().In(loc)
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
 	g, err := synth.New(synth.Config{Seed: 1, CareProvider: t.CareProviders[0], CareProviderName: t.Name,
