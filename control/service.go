@@ -424,36 +424,17 @@ func (s *Service) logRead(ctx context.Context, c *caller, args string, patients 
 
 // logActivity is logRead with another activity type (Utskrift for a printed report).
 func (s *Service) logActivity(ctx context.Context, c *caller, activity accesslog.ActivityType, args string, patients []ident.PersonID, at time.Time) error {
-	cp := accesslog.CareProvider{ID: c.t.CareProviders[0], Name: c.t.Name}
-	unit := accesslog.CareUnit{ID: cp.ID}
-	if c.p.Limited() {
-		unit = accesslog.CareUnit{ID: ident.HSAID(c.p.CareUnits[0])}
-	}
-	res := []accesslog.Resource{{Type: "Åtkomstlogg", CareProvider: accesslog.CareProvider{ID: cp.ID}}}
+	res := []accesslog.Resource{{Type: "Åtkomstlogg"}}
 	if len(patients) > 0 {
 		res = res[:0]
 		for _, p := range patients {
-			res = append(res, accesslog.Resource{Type: "Åtkomstlogg", Patient: accesslog.Patient{ID: p}, CareProvider: accesslog.CareProvider{ID: cp.ID}})
+			res = append(res, accesslog.Resource{Type: "Åtkomstlogg", Patient: accesslog.Patient{ID: p}})
 		}
 	}
-	e := accesslog.Entry{
-		LogID:  newUUID(),
-		System: accesslog.System{ID: accesslog.FollowUpSystemID(&c.t), Name: "vakt loggkontroll"},
-		Activity: accesslog.Activity{Type: activity, Level: "Loggkontroll", Args: truncate(args, accesslog.MaxArgsLen),
-			StartDate: at, Purpose: accesslog.PurposeFollowUp},
-		User: accesslog.User{ID: ident.HSAID(c.p.HSAID), Name: truncate(c.p.Name, accesslog.MaxTextLen), Title: truncate(c.p.Title, accesslog.MaxTextLen),
-			CareProvider: cp, CareUnit: unit},
-		Resources: res,
-	}
+	e := accesslog.PersonEntry(&c.t, c.p, "vakt loggkontroll",
+		accesslog.Activity{Type: activity, Level: "Loggkontroll", Args: args, StartDate: at, Purpose: accesslog.PurposeFollowUp}, res)
 	_, err := c.logs.Append(ctx, []accesslog.Pending{accesslog.Prepare(e)})
 	return err
-}
-
-func truncate(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n])
-	}
-	return s
 }
 
 // newID returns a control's id: random, so ids reveal nothing of how many controls exist.
@@ -461,14 +442,4 @@ func newID() string {
 	var b [10]byte
 	rand.Read(b[:])
 	return hex.EncodeToString(b[:])
-}
-
-// newUUID returns a random (version 4) UUID for the logId of an entry vakt writes itself.
-func newUUID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }

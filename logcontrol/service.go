@@ -2,8 +2,6 @@ package logcontrol
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"strings"
 	"time"
 
@@ -96,11 +94,6 @@ func (s *Service) Flags(ctx context.Context, q Query) (Result, error) {
 // logRead appends the entry that records a person's flag search to the tenant's log, in the
 // shape of the follow-up tool's own entries (accesslog.Service.FollowUp).
 func (s *Service) logRead(ctx context.Context, st accesslog.Store, p *vakt.Principal, t *tenant.Tenant, q *Query) error {
-	cp := accesslog.CareProvider{ID: t.CareProviders[0], Name: t.Name}
-	unit := accesslog.CareUnit{ID: cp.ID}
-	if p.Limited() {
-		unit = accesslog.CareUnit{ID: ident.HSAID(p.CareUnits[0])}
-	}
 	var args strings.Builder
 	args.WriteString("Loggkontroll, automatiska flaggor, ")
 	args.WriteString(q.From.In(Stockholm).Format(time.DateOnly) + "–" + q.To.In(Stockholm).Add(-time.Nanosecond).Format(time.DateOnly))
@@ -114,32 +107,9 @@ func (s *Service) logRead(ctx context.Context, st accesslog.Store, p *vakt.Princ
 		}
 		args.WriteString(", flaggor " + strings.Join(ks, " "))
 	}
-	e := accesslog.Entry{
-		LogID:  newUUID(),
-		System: accesslog.System{ID: accesslog.FollowUpSystemID(t), Name: "vakt loggkontroll"},
-		Activity: accesslog.Activity{Type: accesslog.ActivityRead, Level: "Loggkontroll", Args: args.String(),
-			StartDate: s.now().UTC().Truncate(time.Microsecond), Purpose: accesslog.PurposeFollowUp},
-		User: accesslog.User{ID: ident.HSAID(p.HSAID), Name: truncateRunes(p.Name, accesslog.MaxTextLen), Title: truncateRunes(p.Title, accesslog.MaxTextLen),
-			CareProvider: cp, CareUnit: unit},
-		Resources: []accesslog.Resource{{Type: "Åtkomstlogg", CareProvider: accesslog.CareProvider{ID: cp.ID}}},
-	}
+	e := accesslog.PersonEntry(t, p, "vakt loggkontroll",
+		accesslog.Activity{Type: accesslog.ActivityRead, Level: "Loggkontroll", Args: args.String(), StartDate: s.now(), Purpose: accesslog.PurposeFollowUp},
+		[]accesslog.Resource{{Type: "Åtkomstlogg"}})
 	_, err := st.Append(ctx, []accesslog.Pending{accesslog.Prepare(e)})
 	return err
-}
-
-func truncateRunes(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n])
-	}
-	return s
-}
-
-// newUUID returns a random (version 4) UUID for the logId of an entry vakt writes itself.
-func newUUID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
