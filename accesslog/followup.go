@@ -73,21 +73,7 @@ var errEnough = errors.New("enough entries")
 
 // followUpTenant returns the caller's tenant if the caller is a person allowed to follow up.
 func (s *Service) followUpTenant(ctx context.Context, perm account.Permission) (*vakt.Principal, tenant.Tenant, error) {
-	p := vakt.PrincipalFrom(ctx)
-	if p == nil {
-		return nil, tenant.Tenant{}, vakt.Errorf(vakt.CodeUnauthorized, "authentication required")
-	}
-	if !account.Allowed(p, perm) {
-		return nil, tenant.Tenant{}, vakt.Errorf(vakt.CodeForbidden, "your roles do not allow this")
-	}
-	if _, err := ident.ParseHSAID(p.HSAID); err != nil {
-		return nil, tenant.Tenant{}, vakt.Errorf(vakt.CodeForbidden, "your account has no valid HSA-id, so your searches cannot be logged")
-	}
-	t, err := s.Tenants.Tenant(ctx, p.TenantID)
-	if vakt.ErrorCode(err) == vakt.CodeNotFound {
-		return nil, tenant.Tenant{}, vakt.Errorf(vakt.CodeUnauthorized, "the account's tenant does not exist")
-	}
-	return p, t, err
+	return Person(ctx, s.Tenants, perm, "this")
 }
 
 // FollowUp runs a person's follow-up search in their tenant. It needs a person allowed

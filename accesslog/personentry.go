@@ -1,9 +1,11 @@
 package accesslog
 
 import (
+	"context"
 	"time"
 
 	"github.com/vakt/vakt"
+	"github.com/vakt/vakt/account"
 	"github.com/vakt/vakt/ident"
 	"github.com/vakt/vakt/tenant"
 )
@@ -38,4 +40,28 @@ func PersonEntry(t *tenant.Tenant, p *vakt.Principal, systemName string, a Activ
 			CareProvider: cp, CareUnit: unit},
 		Resources: res,
 	}
+}
+
+// Person returns the person acting in ctx and their tenant, when they may do perm (what names
+// it in the refusal) and have an HSA-id under which what they do can be logged. It is the check
+// every tool that logs a person's reads makes first.
+func Person(ctx context.Context, tenants tenant.Directory, perm account.Permission, what string) (*vakt.Principal, tenant.Tenant, error) {
+	p := vakt.PrincipalFrom(ctx)
+	if p == nil {
+		return nil, tenant.Tenant{}, vakt.Errorf(vakt.CodeUnauthorized, "authentication required")
+	}
+	if !account.Allowed(p, perm) {
+		return nil, tenant.Tenant{}, vakt.Errorf(vakt.CodeForbidden, "your roles do not allow %s", what)
+	}
+	if _, err := ident.ParseHSAID(p.HSAID); err != nil {
+		return nil, tenant.Tenant{}, vakt.Errorf(vakt.CodeForbidden, "your account has no valid HSA-id, so what you do cannot be logged")
+	}
+	t, err := tenants.Tenant(ctx, p.TenantID)
+	if vakt.ErrorCode(err) == vakt.CodeNotFound {
+		return nil, tenant.Tenant{}, vakt.Errorf(vakt.CodeUnauthorized, "the account's tenant does not exist")
+	}
+	if err != nil {
+		return nil, tenant.Tenant{}, err
+	}
+	return p, t, nil
 }

@@ -80,20 +80,7 @@ type caller struct {
 }
 
 func (s *Service) caller(ctx context.Context) (*caller, error) {
-	p := vakt.PrincipalFrom(ctx)
-	if p == nil {
-		return nil, vakt.Errorf(vakt.CodeUnauthorized, "authentication required")
-	}
-	if !account.Allowed(p, account.ReviewPermissions) {
-		return nil, vakt.Errorf(vakt.CodeForbidden, "your roles do not allow the permission list")
-	}
-	if _, err := ident.ParseHSAID(p.HSAID); err != nil {
-		return nil, vakt.Errorf(vakt.CodeForbidden, "your account has no valid HSA-id, so your reads cannot be logged")
-	}
-	t, err := s.Tenants.Tenant(ctx, p.TenantID)
-	if vakt.ErrorCode(err) == vakt.CodeNotFound {
-		return nil, vakt.Errorf(vakt.CodeUnauthorized, "the account's tenant does not exist")
-	}
+	p, t, err := accesslog.Person(ctx, s.Tenants, account.ReviewPermissions, "the permission list")
 	if err != nil {
 		return nil, err
 	}
