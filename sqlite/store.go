@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -112,6 +113,7 @@ type Store struct {
 
 	// Owned by the writer goroutine.
 	nextSeq int64
+	sealing *sealJob // the run being built in the background, if any
 
 	blockIDs atomic.Int64 // last block id handed out (seal and merge both write blocks)
 
@@ -190,16 +192,25 @@ type fence struct {
 // tailIndex maps keys to the sequence numbers of tail entries, per index kind (patient, user,
 // unit, logId). There is one per tail generation: sealing starts a new one. Only the writer
 // adds, under the lock; readers copy what their view covers under the read lock.
+//
+// The postings of all keys sit in two flat slices, each linked to the previous posting of its
+// key, and a map per kind points at every key's newest posting. Adding an entry is then one
+// map update per key and no per-key slice to grow: a map of slices cost the writer a growslice
+// per key per entry and left the collector a slice header per key to scan.
 type tailIndex struct {
 	mu   sync.RWMutex
-	keys [kindLogID + 1]map[int64][]int64
+	last [kindLogID + 1]map[int64]int32 // kind → key → index of the key's newest posting
+	seqs []int64                        // the posting's sequence number
+	prev []int32                        // index of the previous posting of the same kind and key, or -1
 }
 
-func newTailIndex() *tailIndex {
+// newTailIndex returns an empty index for a tail that is sealed at about n entries. The maps
+// start at a sixteenth of that, so that an idle tenant's index stays small.
+func newTailIndex(n int) *tailIndex {
 	ti := &tailIndex{}
-	for k := range ti.keys {
-		if k != kindTime {
-			ti.keys[k] = map[int64][]int64{}
+	for k := range ti.last {
+		if k != 0 && k != kindTime {
+			ti.last[k] = make(map[int64]int32, n/16)
 		}
 	}
 	return ti
@@ -208,23 +219,39 @@ func newTailIndex() *tailIndex {
 // add indexes te; the caller holds ti.mu.
 func (ti *tailIndex) add(te *tailEntry) {
 	for _, p := range te.patients {
-		ti.keys[kindPatient][p] = append(ti.keys[kindPatient][p], te.seq)
+		ti.link(kindPatient, p, te.seq)
 	}
-	ti.keys[kindUser][te.userID] = append(ti.keys[kindUser][te.userID], te.seq)
-	ti.keys[kindUnit][te.unitID] = append(ti.keys[kindUnit][te.unitID], te.seq)
-	ti.keys[kindLogID][te.logHash] = append(ti.keys[kindLogID][te.logHash], te.seq)
+	ti.link(kindUser, te.userID, te.seq)
+	ti.link(kindUnit, te.unitID, te.seq)
+	ti.link(kindLogID, te.logHash, te.seq)
 }
 
-// lookup appends to dst the sequence numbers with key, up to maxSeq.
+func (ti *tailIndex) link(kind int, key, seq int64) {
+	m := ti.last[kind]
+	prev, ok := m[key]
+	if !ok {
+		prev = -1
+	}
+	m[key] = int32(len(ti.seqs))
+	ti.seqs = append(ti.seqs, seq)
+	ti.prev = append(ti.prev, prev)
+}
+
+// lookup appends to dst the sequence numbers with key, up to maxSeq, in ascending order.
 func (ti *tailIndex) lookup(dst []int64, kind int, key, maxSeq int64) []int64 {
 	ti.mu.RLock()
 	defer ti.mu.RUnlock()
-	for _, seq := range ti.keys[kind][key] {
-		if seq > maxSeq {
-			break
-		}
-		dst = append(dst, seq)
+	i, ok := ti.last[kind][key]
+	if !ok {
+		return dst
 	}
+	n := len(dst)
+	for ; i >= 0; i = ti.prev[i] {
+		if seq := ti.seqs[i]; seq <= maxSeq {
+			dst = append(dst, seq)
+		}
+	}
+	slices.Reverse(dst[n:])
 	return dst
 }
 
@@ -372,7 +399,7 @@ func (s *Store) recover(ctx context.Context) error {
 	s.nextSeq++
 	// Entries after the last run are indexed in memory again, straight from their JSON.
 	v.tailLo = sealed + 1
-	v.tailIdx = newTailIndex()
+	v.tailIdx = newTailIndex(s.opts.SealEntries)
 	rows, err = s.wdb.QueryContext(ctx, `SELECT seq, ts, received, actor, activity_id, head FROM entries WHERE seq > ? ORDER BY seq`, sealed)
 	if err != nil {
 		return translate(err, "read unindexed entries")
