@@ -40,6 +40,9 @@ type Options struct {
 	// NoMerkle turns the Merkle tree and checkpoints off. For benchmarks that measure what tamper
 	// evidence costs; never in production.
 	NoMerkle bool
+
+	// syncHook, in tests, runs before every flush of the WAL; an error fails the flush.
+	syncHook func() error
 }
 
 func (o Options) withDefaults() Options {
@@ -113,7 +116,10 @@ type Store struct {
 
 	// Owned by the writer goroutine.
 	nextSeq int64
-	sealing *sealJob // the run being built in the background, if any
+	sealing *sealJob    // the run being built in the background, if any
+	wtail   []tailEntry // the tail including entries committed but not yet durable
+
+	syncState
 
 	blockIDs atomic.Int64 // last block id handed out (seal and merge both write blocks)
 
@@ -275,18 +281,31 @@ func OpenStore(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	s := &Store{path: path, opts: opts, log: opts.Logger.With("db", path), strips: newStripCache()}
 	var err error
-	if s.wdb, err = openDB(path, connConfig{maxConns: 1, cacheKiB: opts.CacheKiB, noCheckpoint: true}); err != nil {
+	if s.wdb, err = openDB(path, connConfig{maxConns: 1, cacheKiB: opts.CacheKiB, noCheckpoint: true, syncNormal: true}); err != nil {
 		return nil, err
 	}
 	if err := migrate(ctx, s.wdb, "tenant"); err != nil {
 		s.wdb.Close()
 		return nil, err
 	}
+	if s.wal, err = openWALSyncer(path); err != nil {
+		s.wdb.Close()
+		return nil, err
+	}
+	// What a previous process committed may still be in the page cache only (it was killed,
+	// the machine was not): flushed now, it is durable before anything is built on it.
+	if err := s.flushWAL(); err != nil {
+		s.wal.close()
+		s.wdb.Close()
+		return nil, err
+	}
 	if s.rdb, err = openDB(path, connConfig{readOnly: true, maxConns: opts.ReadConns, cacheKiB: 16384, mmapBytes: opts.MmapBytes}); err != nil {
+		s.wal.close()
 		s.wdb.Close()
 		return nil, err
 	}
 	if s.cdb, err = openDB(path, connConfig{maxConns: 1, cacheKiB: 1024}); err != nil {
+		s.wal.close()
 		s.wdb.Close()
 		s.rdb.Close()
 		return nil, err
@@ -304,6 +323,9 @@ func OpenStore(ctx context.Context, path string, opts Options) (*Store, error) {
 	s.flushReqs = make(chan chan struct{})
 	s.writerDone = make(chan struct{})
 	s.compact = make(chan struct{}, 1)
+	s.syncs = make(chan *syncTicket, 256)
+	s.syncerDone = make(chan struct{})
+	go s.syncLoop()
 	s.wg.Add(3)
 	go s.writeLoop()
 	go s.compactLoop()
@@ -444,6 +466,7 @@ func (s *Store) recover(ctx context.Context) error {
 		return translate(err, "read unindexed entries")
 	}
 	s.view.Store(v)
+	s.wtail = v.tail
 	if len(v.tail) > 0 {
 		s.log.Info("recovered in-memory index", "entries", len(v.tail), "runs", len(v.runs))
 	}
@@ -504,7 +527,7 @@ func (s *Store) Close() error {
 }
 
 func (s *Store) closeDBs() error {
-	return errors.Join(s.rdb.Close(), s.cdb.Close(), s.wdb.Close())
+	return errors.Join(s.rdb.Close(), s.cdb.Close(), s.wdb.Close(), s.wal.close())
 }
 
 // Stats implements accesslog.Store.

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -36,6 +37,9 @@ func (s *Store) Append(ctx context.Context, batch []accesslog.Pending) ([]access
 	req := &appendReq{ctx: ctx, batch: batch, hashes: make([]int64, len(batch)), done: make(chan struct{})}
 	for i := range batch {
 		req.hashes[i] = runindex.HashLogID(batch[i].Entry.LogID)
+	}
+	if s.syncFailed.Load() {
+		return nil, errSyncFailed
 	}
 	s.closeMu.RLock()
 	if s.closed {
@@ -86,7 +90,8 @@ func (s *Store) writeLoop() {
 		case done := <-s.flushReqs:
 			flush.Stop()
 			s.flushTree()
-			close(done)
+			// Answered once the tree just stored is durable and published.
+			s.afterSync(&syncTicket{done: done})
 			continue
 		}
 		if !ok {
@@ -114,6 +119,9 @@ func (s *Store) writeLoop() {
 	// a run under construction is stored, so the next open has less to index again.
 	s.flushTree()
 	s.finishSeal()
+	close(s.syncs)
+	<-s.syncerDone
+	s.syncs = nil
 }
 
 // newRow is an entry of a group that is not yet stored.
@@ -125,17 +133,24 @@ type newRow struct {
 }
 
 // commitGroup decides every entry of the group (new, duplicate or conflict), writes the new ones
-// in one transaction and answers every request.
+// in one transaction and hands the requests to the syncer, which answers them once the
+// transaction is durable (see durable.go).
 func (s *Store) commitGroup(group []*appendReq) {
-	defer func() {
-		for _, r := range group {
-			close(r.done)
-		}
-	}()
+	ticket := &syncTicket{reqs: slices.Clone(group)}
+	defer func() { s.afterSync(ticket) }()
 	received := time.Now().UTC().Truncate(time.Microsecond)
 	var rows []newRow
 	inGroup := map[string]int{} // logId → index in rows
 	seq := s.nextSeq
+	if s.syncFailed.Load() {
+		for _, r := range group {
+			r.err = errSyncFailed
+		}
+		return
+	}
+	// The writer's lookups see every committed entry, durable or not, so that a logId whose
+	// commit is still being flushed is found as a duplicate rather than stored twice.
+	wv := s.writerView()
 
 	s.readers.RLock() // the lookups below read runs
 	for _, r := range group {
@@ -149,7 +164,7 @@ func (s *Store) commitGroup(group []*appendReq) {
 		for i := range r.batch {
 			ids[i] = r.batch[i].Entry.LogID
 		}
-		known, err := s.lookupLogIDs(r.ctx, s.view.Load(), ids, r.hashes)
+		known, err := s.lookupLogIDs(r.ctx, wv, ids, r.hashes)
 		if err != nil {
 			r.err, r.res = err, nil
 			continue
@@ -236,24 +251,51 @@ func (s *Store) commitGroup(group []*appendReq) {
 	}
 	s.dict.publishPending()
 	s.nextSeq = seq
+	var publishTree func()
 	if next != nil {
 		s.tree, s.pendingLeaves = next, s.pendingLeaves[:0]
-		s.publishHead()
+		publishTree = s.treePublisher()
 	}
 	if !s.opts.NoMerkle && !s.treeBehind {
 		s.pendingLeaves = append(s.pendingLeaves, startLeafJob(rows, received))
 	}
-	s.viewMu.Lock()
-	old := s.view.Load()
-	nv := &view{runs: old.runs, tailLo: old.tailLo, tail: old.tail, tailIdx: old.tailIdx}
-	nv.tailIdx.mu.Lock()
+	// The tail index takes the entries at once (lookups of readers stop at their view's end);
+	// readers see them in the view published after the flush.
+	idx := wv.tailIdx
+	idx.mu.Lock()
 	for i := range rows {
-		nv.tail = append(nv.tail, rows[i].te)
-		nv.tailIdx.add(&rows[i].te)
+		s.wtail = append(s.wtail, rows[i].te)
+		idx.add(&rows[i].te)
 	}
-	nv.tailIdx.mu.Unlock()
-	s.view.Store(nv)
-	s.viewMu.Unlock()
+	idx.mu.Unlock()
+	tail, tailLo := s.wtail, wv.tailLo
+	ticket.dirty = true
+	ticket.publish = func() {
+		s.publishTail(tail, tailLo, idx)
+		if publishTree != nil {
+			publishTree()
+		}
+	}
+}
+
+// writerView is the readers' view extended by the entries committed but not yet durable.
+func (s *Store) writerView() *view {
+	v := s.view.Load()
+	return &view{runs: v.runs, tailLo: v.tailLo, tail: s.wtail, tailIdx: v.tailIdx}
+}
+
+// publishTail makes tail, whose entries are durable now, the readers' tail.
+func (s *Store) publishTail(tail []tailEntry, tailLo int64, idx *tailIndex) {
+	s.viewMu.Lock()
+	defer s.viewMu.Unlock()
+	cur := s.view.Load()
+	if cur.tailLo != tailLo || cur.tailIdx != idx || len(tail) < len(cur.tail) {
+		// Sealing waits for every flush before it replaces the tail, so this cannot happen;
+		// keeping the view as it is only delays visibility.
+		s.log.Error("a flushed tail no longer matches the view", "tailLo", tailLo, "view", cur.tailLo)
+		return
+	}
+	s.view.Store(&view{runs: cur.runs, tailLo: tailLo, tail: tail, tailIdx: idx})
 }
 
 // writeRows inserts the group's new entries, its dictionary values and the tree strips that grow
@@ -525,6 +567,9 @@ func (s *Store) installSeal(j *sealJob) error {
 	if j.err != nil {
 		return j.err
 	}
+	// The tail is replaced below: every entry committed so far must be published first, so
+	// that the new tail is the whole of what follows the run, for readers and writer alike.
+	s.waitSynced()
 	bloomBytes, _ := j.bloom.MarshalBinary()
 	ctx := context.Background()
 	tx, err := s.wdb.BeginTx(ctx, nil)
@@ -566,6 +611,7 @@ func (s *Store) installSeal(j *sealJob) error {
 		nv.tailIdx.add(&nv.tail[i])
 	}
 	s.view.Store(nv)
+	s.wtail = nv.tail
 	s.viewMu.Unlock()
 	select {
 	case s.compact <- struct{}{}:
