@@ -243,6 +243,34 @@ func (ti *tailIndex) link(kind int, key, seq int64) {
 	ti.prev = append(ti.prev, prev)
 }
 
+// mark returns the number of postings, for truncate; the caller holds ti.mu or is the writer.
+func (ti *tailIndex) mark() int { return len(ti.seqs) }
+
+// remove undoes the newest add, which was of te; the caller holds ti.mu. Entries are removed
+// newest first, then truncate drops their postings.
+func (ti *tailIndex) remove(te *tailEntry) {
+	ti.unlink(kindLogID, te.logHash)
+	ti.unlink(kindUnit, te.unitID)
+	ti.unlink(kindUser, te.userID)
+	for i := len(te.patients) - 1; i >= 0; i-- {
+		ti.unlink(kindPatient, te.patients[i])
+	}
+}
+
+func (ti *tailIndex) unlink(kind int, key int64) {
+	m := ti.last[kind]
+	if p := ti.prev[m[key]]; p >= 0 {
+		m[key] = p
+	} else {
+		delete(m, key)
+	}
+}
+
+// truncate drops the postings from mark on, after remove has unlinked them.
+func (ti *tailIndex) truncate(mark int) {
+	ti.seqs, ti.prev = ti.seqs[:mark], ti.prev[:mark]
+}
+
 // lookup appends to dst the sequence numbers with key, up to maxSeq, in ascending order.
 func (ti *tailIndex) lookup(dst []int64, kind int, key, maxSeq int64) []int64 {
 	ti.mu.RLock()

@@ -232,11 +232,32 @@ func (s *Store) commitGroup(group []*appendReq) {
 			return dirty, err
 		}
 	}
+	// The tail index takes the group's entries on another core while SQLite inserts them:
+	// readers' lookups stop at their view's end, so entries not yet published stay unseen, and
+	// a failed commit takes them out again.
+	idx := wv.tailIdx
+	mark := idx.mark()
+	indexed := make(chan struct{})
+	go func() {
+		defer close(indexed)
+		idx.mu.Lock()
+		defer idx.mu.Unlock()
+		for i := range rows {
+			idx.add(&rows[i].te)
+		}
+	}()
 	start := time.Now()
 	err := s.writeRows(rows, received, grow)
 	s.commits.Add(1)
 	s.commitNanos.Add(int64(time.Since(start)))
+	<-indexed
 	if err != nil {
+		idx.mu.Lock()
+		for i := len(rows) - 1; i >= 0; i-- {
+			idx.remove(&rows[i].te)
+		}
+		idx.truncate(mark)
+		idx.mu.Unlock()
 		s.dict.dropPending()
 		for _, r := range group {
 			if r.err == nil {
@@ -259,15 +280,10 @@ func (s *Store) commitGroup(group []*appendReq) {
 	if !s.opts.NoMerkle && !s.treeBehind {
 		s.pendingLeaves = append(s.pendingLeaves, startLeafJob(rows, received))
 	}
-	// The tail index takes the entries at once (lookups of readers stop at their view's end);
-	// readers see them in the view published after the flush.
-	idx := wv.tailIdx
-	idx.mu.Lock()
+	// Readers see the entries in the view published after the flush.
 	for i := range rows {
 		s.wtail = append(s.wtail, rows[i].te)
-		idx.add(&rows[i].te)
 	}
-	idx.mu.Unlock()
 	tail, tailLo := s.wtail, wv.tailLo
 	ticket.dirty = true
 	ticket.publish = func() {
