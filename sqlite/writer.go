@@ -193,15 +193,22 @@ func (s *Store) commitGroup(group []*appendReq) {
 				seq:        seq,
 				ts:         e.Activity.StartDate.UnixMicro(),
 				logHash:    r.hashes[i],
-				userID:     s.dict.intern(dictHSA, string(e.User.ID)),
-				unitID:     s.dict.intern(dictHSA, string(e.User.CareUnit.ID)),
-				providerID: s.dict.intern(dictHSA, string(e.User.CareProvider.ID)),
-				activityID: s.dict.intern(dictActivity, strings.ToLower(string(e.Activity.Type))),
+				activityID: s.dict.internActivity(string(e.Activity.Type)),
+			}
+			// The actor (system and user) names the user, unit and provider: most entries come
+			// from an actor already known, whose ids need no interning again.
+			var actorID int64
+			if a := s.dict.knownActor(p.Actor()); a != nil {
+				actorID, te.userID, te.unitID, te.providerID = a.id, a.userID, a.unitID, a.providerID
+			} else {
+				te.userID = s.dict.intern(dictHSA, string(e.User.ID))
+				te.unitID = s.dict.intern(dictHSA, string(e.User.CareUnit.ID))
+				te.providerID = s.dict.intern(dictHSA, string(e.User.CareProvider.ID))
+				actorID = s.dict.internActor(p.Actor(), te.userID, te.unitID, te.providerID)
 			}
 			for _, pid := range e.Patients() {
 				te.patients = append(te.patients, s.dict.internPatient(pid))
 			}
-			actorID := s.dict.internActor(p.Actor(), te.userID, te.unitID, te.providerID)
 			rows = append(rows, newRow{p: p, seq: seq, te: te, actor: actorID})
 			inGroup[id] = len(rows) - 1
 			r.res[i] = accesslog.AppendResult{Seq: seq}
