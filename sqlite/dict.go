@@ -39,6 +39,7 @@ type dictionary struct {
 	pending       []dictKey
 	pendingActors []*actor
 	pendingByJSON map[string]*actor
+	rawActivity   map[string]int64 // activity type as sent → id of the stored lower-cased type
 }
 
 // actor is an entry's shared tail (see accesslog.Pending.Actor) with the dictionary ids of its
@@ -50,7 +51,7 @@ type actor struct {
 }
 
 func loadDictionary(ctx context.Context, db *sql.DB) (*dictionary, error) {
-	d := &dictionary{ids: map[dictKey]int64{}, pendingIDs: map[dictKey]int64{}, pendingByJSON: map[string]*actor{}, actors: map[int64]*actor{}, byJSON: map[string]int64{}}
+	d := &dictionary{ids: map[dictKey]int64{}, pendingIDs: map[dictKey]int64{}, pendingByJSON: map[string]*actor{}, actors: map[int64]*actor{}, byJSON: map[string]int64{}, rawActivity: map[string]int64{}}
 	if err := d.loadActors(ctx, db); err != nil {
 		return nil, err
 	}
@@ -188,6 +189,31 @@ func (d *dictionary) actor(id int64) (*actor, bool) {
 	a, ok := d.actors[id]
 	d.mu.RUnlock()
 	return a, ok
+}
+
+// knownActor returns the actor with these JSON bytes, stored or pending, or nil. Writer only.
+func (d *dictionary) knownActor(json []byte) *actor {
+	if id, ok := d.byJSON[string(json)]; ok {
+		return d.actors[id]
+	}
+	return d.pendingByJSON[string(json)]
+}
+
+// internActivity interns an activity type, lower-cased since filters ignore case. The
+// lower-casing allocates, so the ids of types as sent are kept once they are stored. Writer
+// only.
+func (d *dictionary) internActivity(t string) int64 {
+	if id, ok := d.rawActivity[t]; ok {
+		return id
+	}
+	lower := strings.ToLower(t)
+	if id, ok := d.ids[dictKey{dictActivity, lower}]; ok {
+		if len(d.rawActivity) < 1024 {
+			d.rawActivity[t] = id
+		}
+		return id
+	}
+	return d.intern(dictActivity, lower)
 }
 
 // internActor returns the id of the actor with these JSON bytes, assigning a pending one if it

@@ -3,7 +3,8 @@
 // `vakt serve` runs on when no PostgreSQL DSN is given.
 //
 // Durability: every database runs in WAL mode with synchronous=FULL, so a commit is on stable
-// storage when it returns. The driver owns its schema; migrations are embedded and applied on
+// storage when it returns; except a Store's writing connection, whose commits are flushed by a
+// goroutine of their own before anyone learns of them (see durable.go). The driver owns its schema; migrations are embedded and applied on
 // open, each in its own transaction.
 package sqlite
 
@@ -64,6 +65,7 @@ type connConfig struct {
 	cacheKiB     int   // page cache per connection
 	mmapBytes    int64 // memory-mapped reads, shared by all connections through the OS cache
 	noCheckpoint bool  // leave WAL checkpoints to a background checkpointer
+	syncNormal   bool  // commits do not flush the WAL; the caller does (see durable.go)
 }
 
 // openDB opens a pool on the database file at path.
@@ -85,6 +87,9 @@ func openDB(path string, cfg connConfig) (*sql.DB, error) {
 	}
 	if cfg.noCheckpoint {
 		pragmas = append(pragmas, "PRAGMA wal_autocheckpoint=0")
+	}
+	if cfg.syncNormal {
+		pragmas = append(pragmas, "PRAGMA synchronous=NORMAL")
 	}
 	db := sql.OpenDB(&pragmaConnector{dsn: dsn, pragmas: pragmas})
 	n := max(cfg.maxConns, 1)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,6 +40,9 @@ type Options struct {
 	// NoMerkle turns the Merkle tree and checkpoints off. For benchmarks that measure what tamper
 	// evidence costs; never in production.
 	NoMerkle bool
+
+	// syncHook, in tests, runs before every flush of the WAL; an error fails the flush.
+	syncHook func() error
 }
 
 func (o Options) withDefaults() Options {
@@ -112,6 +116,10 @@ type Store struct {
 
 	// Owned by the writer goroutine.
 	nextSeq int64
+	sealing *sealJob    // the run being built in the background, if any
+	wtail   []tailEntry // the tail including entries committed but not yet durable
+
+	syncState
 
 	blockIDs atomic.Int64 // last block id handed out (seal and merge both write blocks)
 
@@ -190,16 +198,25 @@ type fence struct {
 // tailIndex maps keys to the sequence numbers of tail entries, per index kind (patient, user,
 // unit, logId). There is one per tail generation: sealing starts a new one. Only the writer
 // adds, under the lock; readers copy what their view covers under the read lock.
+//
+// The postings of all keys sit in two flat slices, each linked to the previous posting of its
+// key, and a map per kind points at every key's newest posting. Adding an entry is then one
+// map update per key and no per-key slice to grow: a map of slices cost the writer a growslice
+// per key per entry and left the collector a slice header per key to scan.
 type tailIndex struct {
 	mu   sync.RWMutex
-	keys [kindLogID + 1]map[int64][]int64
+	last [kindLogID + 1]map[int64]int32 // kind → key → index of the key's newest posting
+	seqs []int64                        // the posting's sequence number
+	prev []int32                        // index of the previous posting of the same kind and key, or -1
 }
 
-func newTailIndex() *tailIndex {
+// newTailIndex returns an empty index for a tail that is sealed at about n entries. The maps
+// start at a sixteenth of that, so that an idle tenant's index stays small.
+func newTailIndex(n int) *tailIndex {
 	ti := &tailIndex{}
-	for k := range ti.keys {
-		if k != kindTime {
-			ti.keys[k] = map[int64][]int64{}
+	for k := range ti.last {
+		if k != 0 && k != kindTime {
+			ti.last[k] = make(map[int64]int32, n/16)
 		}
 	}
 	return ti
@@ -208,23 +225,67 @@ func newTailIndex() *tailIndex {
 // add indexes te; the caller holds ti.mu.
 func (ti *tailIndex) add(te *tailEntry) {
 	for _, p := range te.patients {
-		ti.keys[kindPatient][p] = append(ti.keys[kindPatient][p], te.seq)
+		ti.link(kindPatient, p, te.seq)
 	}
-	ti.keys[kindUser][te.userID] = append(ti.keys[kindUser][te.userID], te.seq)
-	ti.keys[kindUnit][te.unitID] = append(ti.keys[kindUnit][te.unitID], te.seq)
-	ti.keys[kindLogID][te.logHash] = append(ti.keys[kindLogID][te.logHash], te.seq)
+	ti.link(kindUser, te.userID, te.seq)
+	ti.link(kindUnit, te.unitID, te.seq)
+	ti.link(kindLogID, te.logHash, te.seq)
 }
 
-// lookup appends to dst the sequence numbers with key, up to maxSeq.
+func (ti *tailIndex) link(kind int, key, seq int64) {
+	m := ti.last[kind]
+	prev, ok := m[key]
+	if !ok {
+		prev = -1
+	}
+	m[key] = int32(len(ti.seqs))
+	ti.seqs = append(ti.seqs, seq)
+	ti.prev = append(ti.prev, prev)
+}
+
+// mark returns the number of postings, for truncate; the caller holds ti.mu or is the writer.
+func (ti *tailIndex) mark() int { return len(ti.seqs) }
+
+// remove undoes the newest add, which was of te; the caller holds ti.mu. Entries are removed
+// newest first, then truncate drops their postings.
+func (ti *tailIndex) remove(te *tailEntry) {
+	ti.unlink(kindLogID, te.logHash)
+	ti.unlink(kindUnit, te.unitID)
+	ti.unlink(kindUser, te.userID)
+	for i := len(te.patients) - 1; i >= 0; i-- {
+		ti.unlink(kindPatient, te.patients[i])
+	}
+}
+
+func (ti *tailIndex) unlink(kind int, key int64) {
+	m := ti.last[kind]
+	if p := ti.prev[m[key]]; p >= 0 {
+		m[key] = p
+	} else {
+		delete(m, key)
+	}
+}
+
+// truncate drops the postings from mark on, after remove has unlinked them.
+func (ti *tailIndex) truncate(mark int) {
+	ti.seqs, ti.prev = ti.seqs[:mark], ti.prev[:mark]
+}
+
+// lookup appends to dst the sequence numbers with key, up to maxSeq, in ascending order.
 func (ti *tailIndex) lookup(dst []int64, kind int, key, maxSeq int64) []int64 {
 	ti.mu.RLock()
 	defer ti.mu.RUnlock()
-	for _, seq := range ti.keys[kind][key] {
-		if seq > maxSeq {
-			break
-		}
-		dst = append(dst, seq)
+	i, ok := ti.last[kind][key]
+	if !ok {
+		return dst
 	}
+	n := len(dst)
+	for ; i >= 0; i = ti.prev[i] {
+		if seq := ti.seqs[i]; seq <= maxSeq {
+			dst = append(dst, seq)
+		}
+	}
+	slices.Reverse(dst[n:])
 	return dst
 }
 
@@ -248,18 +309,31 @@ func OpenStore(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	s := &Store{path: path, opts: opts, log: opts.Logger.With("db", path), strips: newStripCache()}
 	var err error
-	if s.wdb, err = openDB(path, connConfig{maxConns: 1, cacheKiB: opts.CacheKiB, noCheckpoint: true}); err != nil {
+	if s.wdb, err = openDB(path, connConfig{maxConns: 1, cacheKiB: opts.CacheKiB, noCheckpoint: true, syncNormal: true}); err != nil {
 		return nil, err
 	}
 	if err := migrate(ctx, s.wdb, "tenant"); err != nil {
 		s.wdb.Close()
 		return nil, err
 	}
+	if s.wal, err = openWALSyncer(path); err != nil {
+		s.wdb.Close()
+		return nil, err
+	}
+	// What a previous process committed may still be in the page cache only (it was killed,
+	// the machine was not): flushed now, it is durable before anything is built on it.
+	if err := s.flushWAL(); err != nil {
+		s.wal.close()
+		s.wdb.Close()
+		return nil, err
+	}
 	if s.rdb, err = openDB(path, connConfig{readOnly: true, maxConns: opts.ReadConns, cacheKiB: 16384, mmapBytes: opts.MmapBytes}); err != nil {
+		s.wal.close()
 		s.wdb.Close()
 		return nil, err
 	}
 	if s.cdb, err = openDB(path, connConfig{maxConns: 1, cacheKiB: 1024}); err != nil {
+		s.wal.close()
 		s.wdb.Close()
 		s.rdb.Close()
 		return nil, err
@@ -277,6 +351,9 @@ func OpenStore(ctx context.Context, path string, opts Options) (*Store, error) {
 	s.flushReqs = make(chan chan struct{})
 	s.writerDone = make(chan struct{})
 	s.compact = make(chan struct{}, 1)
+	s.syncs = make(chan *syncTicket, 256)
+	s.syncerDone = make(chan struct{})
+	go s.syncLoop()
 	s.wg.Add(3)
 	go s.writeLoop()
 	go s.compactLoop()
@@ -372,7 +449,7 @@ func (s *Store) recover(ctx context.Context) error {
 	s.nextSeq++
 	// Entries after the last run are indexed in memory again, straight from their JSON.
 	v.tailLo = sealed + 1
-	v.tailIdx = newTailIndex()
+	v.tailIdx = newTailIndex(s.opts.SealEntries)
 	rows, err = s.wdb.QueryContext(ctx, `SELECT seq, ts, received, actor, activity_id, head FROM entries WHERE seq > ? ORDER BY seq`, sealed)
 	if err != nil {
 		return translate(err, "read unindexed entries")
@@ -417,6 +494,7 @@ func (s *Store) recover(ctx context.Context) error {
 		return translate(err, "read unindexed entries")
 	}
 	s.view.Store(v)
+	s.wtail = v.tail
 	if len(v.tail) > 0 {
 		s.log.Info("recovered in-memory index", "entries", len(v.tail), "runs", len(v.runs))
 	}
@@ -477,7 +555,7 @@ func (s *Store) Close() error {
 }
 
 func (s *Store) closeDBs() error {
-	return errors.Join(s.rdb.Close(), s.cdb.Close(), s.wdb.Close())
+	return errors.Join(s.rdb.Close(), s.cdb.Close(), s.wdb.Close(), s.wal.close())
 }
 
 // Stats implements accesslog.Store.

@@ -307,7 +307,7 @@ func (s *Store) flushTree() {
 		return
 	}
 	s.tree, s.pendingLeaves = next, s.pendingLeaves[:0]
-	s.publishHead()
+	s.afterSync(&syncTicket{dirty: true, publish: s.treePublisher()})
 }
 
 // treeFallsBehind drops the leaves in flight after a failure to compute them; the tree then
@@ -466,7 +466,7 @@ func (s *Store) catchUpTree(ctx context.Context, from, to int64) error {
 			return translate(err, "commit tree")
 		}
 		s.tree = next
-		s.publishHead()
+		s.afterSync(&syncTicket{dirty: true, publish: s.treePublisher()})
 		from = hi + 1
 	}
 	return nil
@@ -527,10 +527,24 @@ type treeHead struct {
 
 // publishHead makes the writer's tree the committed one: for the checkpointer (size and root)
 // and for readers (the partial strips proofs may need). The published state is never changed
-// again; the writer's next group works on a copy.
-func (s *Store) publishHead() {
-	s.head.Store(&treeHead{size: s.tree.tree.Size(), root: s.tree.tree.Root()})
-	s.committed.Store(s.tree)
+// again; the writer's next group works on a copy. Only for a tree that is durable: at open,
+// after the WAL was flushed.
+func (s *Store) publishHead() { publishTree(s, s.tree) }
+
+// treePublisher returns what publishes the writer's tree as it is now, to be run once the
+// transaction that stored it is durable (a syncTicket's publish).
+func (s *Store) treePublisher() func() {
+	t := s.tree
+	size, root := t.tree.Size(), t.tree.Root()
+	return func() {
+		s.head.Store(&treeHead{size: size, root: root})
+		s.committed.Store(t)
+	}
+}
+
+func publishTree(s *Store, t *treeState) {
+	s.head.Store(&treeHead{size: t.tree.Size(), root: t.tree.Root()})
+	s.committed.Store(t)
 }
 
 // checkpointLoop signs a checkpoint whenever the tree has grown, at most once per interval.
@@ -607,6 +621,11 @@ func (s *Store) signCheckpoint(ctx context.Context) (accesslog.SignedCheckpoint,
 	}
 	if err := tx.Commit(); err != nil {
 		return accesslog.SignedCheckpoint{}, translate(err, "commit checkpoint")
+	}
+	// The writing connection does not flush its commits (see durable.go); a checkpoint that was
+	// served must survive a crash, so it is flushed before anyone sees it.
+	if err := s.flushWAL(); err != nil {
+		return accesslog.SignedCheckpoint{}, err
 	}
 	cp := accesslog.SignedCheckpoint{Size: h.size, Note: note}
 	s.latest.Store(&cp)

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -36,6 +37,9 @@ func (s *Store) Append(ctx context.Context, batch []accesslog.Pending) ([]access
 	req := &appendReq{ctx: ctx, batch: batch, hashes: make([]int64, len(batch)), done: make(chan struct{})}
 	for i := range batch {
 		req.hashes[i] = runindex.HashLogID(batch[i].Entry.LogID)
+	}
+	if s.syncFailed.Load() {
+		return nil, errSyncFailed
 	}
 	s.closeMu.RLock()
 	if s.closed {
@@ -68,9 +72,16 @@ func (s *Store) writeLoop() {
 			flush.Reset(treeFlushDelay)
 			flushDue = flush.C
 		}
+		var sealed <-chan struct{}
+		if s.sealing != nil {
+			sealed = s.sealing.done
+		}
 		var first *appendReq
 		var ok bool
 		select {
+		case <-sealed:
+			s.finishSeal()
+			continue
 		case first, ok = <-s.reqs:
 			flush.Stop()
 		case <-flushDue:
@@ -79,7 +90,8 @@ func (s *Store) writeLoop() {
 		case done := <-s.flushReqs:
 			flush.Stop()
 			s.flushTree()
-			close(done)
+			// Answered once the tree just stored is durable and published.
+			s.afterSync(&syncTicket{done: done})
 			continue
 		}
 		if !ok {
@@ -101,15 +113,15 @@ func (s *Store) writeLoop() {
 			}
 		}
 		s.commitGroup(group)
-		if v := s.view.Load(); len(v.tail) >= s.opts.SealEntries {
-			if err := s.seal(); err != nil {
-				// The entries stay in the tail and are sealed on a later try or after restart.
-				s.log.Error("sealing the in-memory index failed", "err", err)
-			}
-		}
+		s.maybeSeal()
 	}
-	// Closing: the tree takes in every stored entry before the last checkpoint is signed.
+	// Closing: the tree takes in every stored entry before the last checkpoint is signed, and
+	// a run under construction is stored, so the next open has less to index again.
 	s.flushTree()
+	s.finishSeal()
+	close(s.syncs)
+	<-s.syncerDone
+	s.syncs = nil
 }
 
 // newRow is an entry of a group that is not yet stored.
@@ -121,17 +133,24 @@ type newRow struct {
 }
 
 // commitGroup decides every entry of the group (new, duplicate or conflict), writes the new ones
-// in one transaction and answers every request.
+// in one transaction and hands the requests to the syncer, which answers them once the
+// transaction is durable (see durable.go).
 func (s *Store) commitGroup(group []*appendReq) {
-	defer func() {
-		for _, r := range group {
-			close(r.done)
-		}
-	}()
+	ticket := &syncTicket{reqs: slices.Clone(group)}
+	defer func() { s.afterSync(ticket) }()
 	received := time.Now().UTC().Truncate(time.Microsecond)
 	var rows []newRow
 	inGroup := map[string]int{} // logId → index in rows
 	seq := s.nextSeq
+	if s.syncFailed.Load() {
+		for _, r := range group {
+			r.err = errSyncFailed
+		}
+		return
+	}
+	// The writer's lookups see every committed entry, durable or not, so that a logId whose
+	// commit is still being flushed is found as a duplicate rather than stored twice.
+	wv := s.writerView()
 
 	s.readers.RLock() // the lookups below read runs
 	for _, r := range group {
@@ -145,7 +164,7 @@ func (s *Store) commitGroup(group []*appendReq) {
 		for i := range r.batch {
 			ids[i] = r.batch[i].Entry.LogID
 		}
-		known, err := s.lookupLogIDs(r.ctx, s.view.Load(), ids, r.hashes)
+		known, err := s.lookupLogIDs(r.ctx, wv, ids, r.hashes)
 		if err != nil {
 			r.err, r.res = err, nil
 			continue
@@ -174,15 +193,22 @@ func (s *Store) commitGroup(group []*appendReq) {
 				seq:        seq,
 				ts:         e.Activity.StartDate.UnixMicro(),
 				logHash:    r.hashes[i],
-				userID:     s.dict.intern(dictHSA, string(e.User.ID)),
-				unitID:     s.dict.intern(dictHSA, string(e.User.CareUnit.ID)),
-				providerID: s.dict.intern(dictHSA, string(e.User.CareProvider.ID)),
-				activityID: s.dict.intern(dictActivity, strings.ToLower(string(e.Activity.Type))),
+				activityID: s.dict.internActivity(string(e.Activity.Type)),
+			}
+			// The actor (system and user) names the user, unit and provider: most entries come
+			// from an actor already known, whose ids need no interning again.
+			var actorID int64
+			if a := s.dict.knownActor(p.Actor()); a != nil {
+				actorID, te.userID, te.unitID, te.providerID = a.id, a.userID, a.unitID, a.providerID
+			} else {
+				te.userID = s.dict.intern(dictHSA, string(e.User.ID))
+				te.unitID = s.dict.intern(dictHSA, string(e.User.CareUnit.ID))
+				te.providerID = s.dict.intern(dictHSA, string(e.User.CareProvider.ID))
+				actorID = s.dict.internActor(p.Actor(), te.userID, te.unitID, te.providerID)
 			}
 			for _, pid := range e.Patients() {
 				te.patients = append(te.patients, s.dict.internPatient(pid))
 			}
-			actorID := s.dict.internActor(p.Actor(), te.userID, te.unitID, te.providerID)
 			rows = append(rows, newRow{p: p, seq: seq, te: te, actor: actorID})
 			inGroup[id] = len(rows) - 1
 			r.res[i] = accesslog.AppendResult{Seq: seq}
@@ -213,11 +239,32 @@ func (s *Store) commitGroup(group []*appendReq) {
 			return dirty, err
 		}
 	}
+	// The tail index takes the group's entries on another core while SQLite inserts them:
+	// readers' lookups stop at their view's end, so entries not yet published stay unseen, and
+	// a failed commit takes them out again.
+	idx := wv.tailIdx
+	mark := idx.mark()
+	indexed := make(chan struct{})
+	go func() {
+		defer close(indexed)
+		idx.mu.Lock()
+		defer idx.mu.Unlock()
+		for i := range rows {
+			idx.add(&rows[i].te)
+		}
+	}()
 	start := time.Now()
 	err := s.writeRows(rows, received, grow)
 	s.commits.Add(1)
 	s.commitNanos.Add(int64(time.Since(start)))
+	<-indexed
 	if err != nil {
+		idx.mu.Lock()
+		for i := len(rows) - 1; i >= 0; i-- {
+			idx.remove(&rows[i].te)
+		}
+		idx.truncate(mark)
+		idx.mu.Unlock()
 		s.dict.dropPending()
 		for _, r := range group {
 			if r.err == nil {
@@ -232,24 +279,46 @@ func (s *Store) commitGroup(group []*appendReq) {
 	}
 	s.dict.publishPending()
 	s.nextSeq = seq
+	var publishTree func()
 	if next != nil {
 		s.tree, s.pendingLeaves = next, s.pendingLeaves[:0]
-		s.publishHead()
+		publishTree = s.treePublisher()
 	}
 	if !s.opts.NoMerkle && !s.treeBehind {
 		s.pendingLeaves = append(s.pendingLeaves, startLeafJob(rows, received))
 	}
-	s.viewMu.Lock()
-	old := s.view.Load()
-	nv := &view{runs: old.runs, tailLo: old.tailLo, tail: old.tail, tailIdx: old.tailIdx}
-	nv.tailIdx.mu.Lock()
+	// Readers see the entries in the view published after the flush.
 	for i := range rows {
-		nv.tail = append(nv.tail, rows[i].te)
-		nv.tailIdx.add(&rows[i].te)
+		s.wtail = append(s.wtail, rows[i].te)
 	}
-	nv.tailIdx.mu.Unlock()
-	s.view.Store(nv)
-	s.viewMu.Unlock()
+	tail, tailLo := s.wtail, wv.tailLo
+	ticket.dirty = true
+	ticket.publish = func() {
+		s.publishTail(tail, tailLo, idx)
+		if publishTree != nil {
+			publishTree()
+		}
+	}
+}
+
+// writerView is the readers' view extended by the entries committed but not yet durable.
+func (s *Store) writerView() *view {
+	v := s.view.Load()
+	return &view{runs: v.runs, tailLo: v.tailLo, tail: s.wtail, tailIdx: v.tailIdx}
+}
+
+// publishTail makes tail, whose entries are durable now, the readers' tail.
+func (s *Store) publishTail(tail []tailEntry, tailLo int64, idx *tailIndex) {
+	s.viewMu.Lock()
+	defer s.viewMu.Unlock()
+	cur := s.view.Load()
+	if cur.tailLo != tailLo || cur.tailIdx != idx || len(tail) < len(cur.tail) {
+		// Sealing waits for every flush before it replaces the tail, so this cannot happen;
+		// keeping the view as it is only delays visibility.
+		s.log.Error("a flushed tail no longer matches the view", "tailLo", tailLo, "view", cur.tailLo)
+		return
+	}
+	s.view.Store(&view{runs: cur.runs, tailLo: tailLo, tail: tail, tailIdx: idx})
 }
 
 // writeRows inserts the group's new entries, its dictionary values and the tree strips that grow
@@ -404,18 +473,51 @@ const (
 	maxInt   = int(^uint(0) >> 1)
 )
 
-// seal writes the whole tail as a new level-0 run and empties it. It runs on the writer
-// goroutine, so no entry is appended meanwhile.
-func (s *Store) seal() error {
-	v := s.view.Load()
-	if len(v.tail) == 0 {
-		return nil
+// sealJob builds a level-0 run of the tail's entries [lo, hi] in the background: collecting
+// and sorting their postings, encoding the blocks and the Bloom filter is most of what sealing
+// costs, and none of it needs the database. The writer goroutine goes on committing groups
+// meanwhile and, once the job is done, only inserts the finished blocks (installSeal). The
+// entries it covers stay in the tail, indexed in memory, until then.
+type sealJob struct {
+	done         chan struct{}
+	lo, hi       int64
+	minTS, maxTS int64
+	bloom        *runindex.Bloom
+	blocks       [kindLogID + 1][]builtBlock
+	err          error
+}
+
+// builtBlock is an encoded block of postings and its first posting.
+type builtBlock struct {
+	first runindex.Posting
+	data  []byte
+}
+
+// startSeal starts building a run of tail, whose first entry has sequence number lo. The
+// entries of tail are never changed once appended (later groups append after them), so the
+// job reads them without a lock.
+func startSeal(tail []tailEntry, lo int64) *sealJob {
+	j := &sealJob{done: make(chan struct{}), lo: lo, hi: lo + int64(len(tail)) - 1}
+	go func() {
+		defer close(j.done)
+		j.build(tail)
+	}()
+	return j
+}
+
+func (j *sealJob) build(tail []tailEntry) {
+	npat := 0
+	for i := range tail {
+		npat += len(tail[i].patients)
 	}
-	lo, hi := v.tailLo, v.tailLo+int64(len(v.tail))-1
 	var kinds [kindLogID + 1][]runindex.Posting
-	minTS, maxTS := int64(maxInt64), int64(minInt64)
-	for i := range v.tail {
-		te := &v.tail[i]
+	kinds[kindPatient] = make([]runindex.Posting, 0, npat)
+	for k := kindUser; k <= kindLogID; k++ {
+		kinds[k] = make([]runindex.Posting, 0, len(tail))
+	}
+	j.minTS, j.maxTS = int64(maxInt64), int64(minInt64)
+	for i := range tail {
+		te := &tail[i]
 		for _, pk := range te.patients {
 			kinds[kindPatient] = append(kinds[kindPatient], runindex.Posting{Key: pk, TS: te.ts, Seq: te.seq})
 		}
@@ -423,14 +525,75 @@ func (s *Store) seal() error {
 		kinds[kindUnit] = append(kinds[kindUnit], runindex.Posting{Key: te.unitID, TS: te.ts, Seq: te.seq})
 		kinds[kindTime] = append(kinds[kindTime], runindex.Posting{Key: 0, TS: te.ts, Seq: te.seq})
 		kinds[kindLogID] = append(kinds[kindLogID], runindex.Posting{Key: te.logHash, TS: 0, Seq: te.seq})
-		minTS, maxTS = min(minTS, te.ts), max(maxTS, te.ts)
+		j.minTS, j.maxTS = min(j.minTS, te.ts), max(j.maxTS, te.ts)
 	}
-	bloom := runindex.NewBloom(len(v.tail))
+	j.bloom = runindex.NewBloom(len(tail))
 	for _, p := range kinds[kindLogID] {
-		bloom.Add(p.Key)
+		j.bloom.Add(p.Key)
 	}
-	bloomBytes, _ := bloom.MarshalBinary()
+	var arena []byte // every block of a kind in one allocation
+	for kind := kindPatient; kind <= kindLogID; kind++ {
+		ps := kinds[kind]
+		runindex.Sort(ps)
+		var offs []int
+		b := runindex.Blocker{Emit: func(first runindex.Posting, data []byte) error {
+			j.blocks[kind] = append(j.blocks[kind], builtBlock{first: first})
+			offs = append(offs, len(arena))
+			arena = append(arena, data...)
+			return nil
+		}}
+		for _, p := range ps {
+			if err := b.Add(p); err != nil {
+				j.err = err
+				return
+			}
+		}
+		if err := b.Close(); err != nil {
+			j.err = err
+			return
+		}
+		offs = append(offs, len(arena))
+		for i := range j.blocks[kind] {
+			j.blocks[kind][i].data = arena[offs[i]:offs[i+1]:offs[i+1]]
+		}
+		arena = arena[len(arena):]
+	}
+}
 
+// maybeSeal starts a seal job when the tail has grown enough and none is under way.
+func (s *Store) maybeSeal() {
+	if s.sealing != nil {
+		return
+	}
+	if v := s.view.Load(); len(v.tail) >= s.opts.SealEntries {
+		s.sealing = startSeal(v.tail, v.tailLo)
+	}
+}
+
+// finishSeal waits for the seal job under way, if any, and stores its run.
+func (s *Store) finishSeal() {
+	j := s.sealing
+	if j == nil {
+		return
+	}
+	<-j.done
+	s.sealing = nil
+	if err := s.installSeal(j); err != nil {
+		// The entries stay in the tail and are sealed on a later try or after restart.
+		s.log.Error("sealing the in-memory index failed", "err", err)
+	}
+}
+
+// installSeal stores the run a finished job built and replaces the tail's entries it covers by
+// it. It runs on the writer goroutine, so the tail only grows meanwhile.
+func (s *Store) installSeal(j *sealJob) error {
+	if j.err != nil {
+		return j.err
+	}
+	// The tail is replaced below: every entry committed so far must be published first, so
+	// that the new tail is the whole of what follows the run, for readers and writer alike.
+	s.waitSynced()
+	bloomBytes, _ := j.bloom.MarshalBinary()
 	ctx := context.Background()
 	tx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
@@ -439,31 +602,39 @@ func (s *Store) seal() error {
 	defer tx.Rollback()
 	var id int64
 	if err := tx.QueryRowContext(ctx, `INSERT INTO runs(level, lo, hi, min_ts, max_ts, state, bloom) VALUES (0, ?, ?, ?, ?, 1, ?) RETURNING id`,
-		lo, hi, minTS, maxTS, bloomBytes).Scan(&id); err != nil {
+		j.lo, j.hi, j.minTS, j.maxTS, bloomBytes).Scan(&id); err != nil {
 		return translate(err, "insert run")
 	}
 	w := &blockWriter{exec: tx, run: id, ids: &s.blockIDs}
 	for kind := kindPatient; kind <= kindLogID; kind++ {
-		ps := kinds[kind]
-		runindex.Sort(ps)
-		if err := w.writeKind(ctx, kind, &runindex.SliceSource{Postings: ps}); err != nil {
-			return err
+		for _, b := range j.blocks[kind] {
+			if err := w.add(ctx, kind, b.first, b.data); err != nil {
+				return err
+			}
 		}
+	}
+	if err := w.flush(ctx); err != nil {
+		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return translate(err, "commit seal")
 	}
-	r := &run{id: id, level: 0, lo: lo, hi: hi, minTS: minTS, maxTS: maxTS, bloom: bloom, fences: w.fences}
+	r := &run{id: id, level: 0, lo: j.lo, hi: j.hi, minTS: j.minTS, maxTS: j.maxTS, bloom: j.bloom, fences: w.fences}
 	s.viewMu.Lock()
 	cur := s.view.Load()
-	nv := &view{runs: append(cur.runs[:len(cur.runs):len(cur.runs)], r), tailLo: hi + 1, tailIdx: newTailIndex()}
-	// Nothing was appended during the seal (it runs on the writer goroutine), so the new tail
-	// is empty; copying what follows hi keeps that true even if it ever changes.
-	nv.tail = append([]tailEntry(nil), cur.tail[hi-cur.tailLo+1:]...)
+	if cur.tailLo != j.lo {
+		s.viewMu.Unlock()
+		return fmt.Errorf("sqlite: the tail moved from %d to %d while sealing it", j.lo, cur.tailLo)
+	}
+	nv := &view{runs: append(cur.runs[:len(cur.runs):len(cur.runs)], r), tailLo: j.hi + 1}
+	// The entries committed while the job ran stay in the tail, in a fresh index.
+	nv.tail = append(make([]tailEntry, 0, max(s.opts.SealEntries, len(cur.tail))), cur.tail[j.hi-cur.tailLo+1:]...)
+	nv.tailIdx = newTailIndex(s.opts.SealEntries)
 	for i := range nv.tail {
 		nv.tailIdx.add(&nv.tail[i])
 	}
 	s.view.Store(nv)
+	s.wtail = nv.tail
 	s.viewMu.Unlock()
 	select {
 	case s.compact <- struct{}{}:
@@ -490,13 +661,7 @@ const blocksPerInsert = 32
 
 func (w *blockWriter) writeKind(ctx context.Context, kind int, src runindex.Source) error {
 	b := runindex.Blocker{Emit: func(first runindex.Posting, data []byte) error {
-		id := w.ids.Add(1)
-		w.args = append(w.args, id, w.run, kind, first.Key, first.TS, first.Seq, bytes.Clone(data))
-		w.fences[kind] = append(w.fences[kind], fence{first: first, id: id})
-		if len(w.args) == 7*blocksPerInsert {
-			return w.flush(ctx)
-		}
-		return nil
+		return w.add(ctx, kind, first, bytes.Clone(data))
 	}}
 	for {
 		p, ok, err := src.Next()
@@ -514,6 +679,17 @@ func (w *blockWriter) writeKind(ctx context.Context, kind int, src runindex.Sour
 		return err
 	}
 	return w.flush(ctx)
+}
+
+// add queues a block, which must not change afterwards, and inserts the queue when it is full.
+func (w *blockWriter) add(ctx context.Context, kind int, first runindex.Posting, data []byte) error {
+	id := w.ids.Add(1)
+	w.args = append(w.args, id, w.run, kind, first.Key, first.TS, first.Seq, data)
+	w.fences[kind] = append(w.fences[kind], fence{first: first, id: id})
+	if len(w.args) == 7*blocksPerInsert {
+		return w.flush(ctx)
+	}
+	return nil
 }
 
 func (w *blockWriter) flush(ctx context.Context) error {
