@@ -231,13 +231,25 @@ func (s *Store) commitGroup(group []*appendReq) {
 	}
 	// The leaves of the groups committed before this one, hashed in the background since, join
 	// the tree in this group's transaction (see leafJob).
+	// The tree grows on another core while SQLite inserts the rows: growTree only reads the
+	// tree and the pending leaves, which nothing changes until this group has committed, and
+	// the writer waits for it (grown) before it touches either again.
 	var grow func() (map[int64][]byte, error)
 	var next *treeState
+	grown := func() {}
 	if len(s.pendingLeaves) > 0 {
-		grow = func() (dirty map[int64][]byte, err error) {
-			next, dirty, err = s.growTree()
-			return dirty, err
+		var dirty map[int64][]byte
+		var growErr error
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			next, dirty, growErr = s.growTree()
+		}()
+		grow = func() (map[int64][]byte, error) {
+			<-done
+			return dirty, growErr
 		}
+		grown = func() { <-done }
 	}
 	// The tail index takes the group's entries on another core while SQLite inserts them:
 	// readers' lookups stop at their view's end, so entries not yet published stay unseen, and
@@ -255,6 +267,7 @@ func (s *Store) commitGroup(group []*appendReq) {
 	}()
 	start := time.Now()
 	err := s.writeRows(rows, received, grow)
+	grown()
 	s.commits.Add(1)
 	s.commitNanos.Add(int64(time.Since(start)))
 	<-indexed
