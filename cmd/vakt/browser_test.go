@@ -91,28 +91,10 @@ func TestBrowser(t *testing.T) {
 		t.Fatal("the first start made no administrator or no demo data")
 	}
 	ctx, downloads := browsertest.New(t, 90*time.Second)
-	run := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return s
-	}
-	location := func() string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Location())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
+	page := browsertest.Page{T: t, Ctx: ctx}
+	run := page.Run
+	text := page.Text
+	location := page.Location
 	const mine = "mitt eget långa lösenord"
 
 	run("start page and login",
@@ -224,20 +206,9 @@ func TestBrowserAccounts(t *testing.T) {
 	data := t.TempDir()
 	m, url := startFirst(t, data, 0)
 	ctx, _ := browsertest.New(t, 90*time.Second)
-	run := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return s
-	}
+	page := browsertest.Page{T: t, Ctx: ctx}
+	run := page.Run
+	text := page.Text
 	const mine, hers = "mitt eget långa lösenord", "hennes eget långa lösenord"
 	run("administrator logs in and chooses a password",
 		chromedp.Navigate(url+"login"),

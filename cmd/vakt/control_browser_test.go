@@ -68,20 +68,9 @@ func TestBrowserControl(t *testing.T) {
 	}
 
 	bctx, downloads := browsertest.New(t, 90*time.Second)
-	run := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(bctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return s
-	}
+	page := browsertest.Page{T: t, Ctx: bctx}
+	run := page.Run
+	text := page.Text
 	run("log in as granskare",
 		chromedp.Navigate(base+"login"),
 		chromedp.WaitVisible(chromedp.ID("username")),

@@ -91,29 +91,10 @@ func TestBrowserOIDC(t *testing.T) {
 	var cookies cookieLog
 	ctx, _ := browsertest.New(t, 60*time.Second, browsertest.MapHost("vakt.test", m.Server.Addr()),
 		browsertest.TrustCertificate(idp.Certificate()), browsertest.Listen(cookies.listen))
-	run := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			loc, _ := chromedp.Run(ctx, chromedp.Location())
-			t.Fatalf("%s: %v (at %s)", what, err, loc)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return s
-	}
-	location := func() string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Location())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
+	page := browsertest.Page{T: t, Ctx: ctx}
+	run := page.Run
+	text := page.Text
+	location := page.Location
 	vaktCookies := func() map[string]*network.Cookie {
 		t.Helper()
 		res, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{public + "/login/oidc/callback"}})

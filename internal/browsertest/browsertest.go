@@ -131,3 +131,39 @@ func New(t testing.TB, timeout time.Duration, options ...Option) (context.Contex
 	t.Cleanup(cancelTimeout)
 	return ctx, downloads
 }
+
+// Page drives the browser of ctx (from New) for test t, failing the test at the first step that
+// fails, with where the browser was.
+type Page struct {
+	T   testing.TB
+	Ctx context.Context
+}
+
+// Run runs steps in order; what names them in a failure.
+func (p Page) Run(what string, steps ...chromedp.Action[chromedp.Void]) {
+	p.T.Helper()
+	if err := chromedp.Do(p.Ctx, steps...); err != nil {
+		loc, _ := chromedp.Run(p.Ctx, chromedp.Location())
+		p.T.Fatalf("%s: %v (at %s)", what, err, loc)
+	}
+}
+
+// Text returns the text of the element sel (CSS) selects.
+func (p Page) Text(sel string) string {
+	p.T.Helper()
+	s, err := chromedp.Run(p.Ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		p.T.Fatalf("text of %s: %v", sel, err)
+	}
+	return s
+}
+
+// Location returns the page's URL.
+func (p Page) Location() string {
+	p.T.Helper()
+	s, err := chromedp.Run(p.Ctx, chromedp.Location())
+	if err != nil {
+		p.T.Fatal(err)
+	}
+	return s
+}
