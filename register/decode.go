@@ -288,6 +288,10 @@ type draft struct {
 	ClosedAt          string            `json:"closedAt,omitempty"`
 	CareUnitID        string            `json:"careUnitId,omitempty"`
 	WorkingHours      *draftWorkHour    `json:"workingHours,omitempty"`
+
+	// units are Units already decoded, when a stored document is read (parseStored): Units
+	// then has as many elements, all nil. Never encoded.
+	units []draftUnit
 }
 
 type draftUnit struct {
@@ -480,19 +484,25 @@ func check(kind Kind, index int, r *draft, now time.Time) (Record, any, []vakt.P
 		for i, raw := range r.Units {
 			p := fmt.Sprintf("units[%d].", i)
 			var u draftUnit
-			dec := json.NewDecoder(bytes.NewReader(raw))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(&u); err != nil {
-				jp := jsonProblem(index, err)
-				c.add(strings.TrimSuffix(p+jp.Field, "."), jp.Reason)
-				continue
+			if r.units != nil {
+				u = r.units[i]
+			} else {
+				dec := json.NewDecoder(bytes.NewReader(raw))
+				dec.DisallowUnknownFields()
+				if err := dec.Decode(&u); err != nil {
+					jp := jsonProblem(index, err)
+					c.add(strings.TrimSuffix(p+jp.Field, "."), jp.Reason)
+					continue
+				}
 			}
 			a := Assignment{CareUnit: c.hsa(p+"careUnitId", u.CareUnitID, true), From: c.date(p+"from", u.From, true), To: c.date(p+"to", u.To, false)}
 			if !a.From.IsZero() && !a.To.IsZero() && a.To.Before(a.From) {
 				c.add(p+"to", "is before from")
 			}
 			s.Units = append(s.Units, a)
-			r.Units[i], _ = json.Marshal(u)
+			if r.units == nil {
+				r.Units[i], _ = json.Marshal(u)
+			}
 		}
 		if len(r.Roles) > MaxRoles {
 			c.add("roles", fmt.Sprintf("has more than %d entries", MaxRoles))

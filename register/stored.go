@@ -85,15 +85,26 @@ func (sr *storedReader) read(doc []byte, r *draft) error {
 		case "careProviderId":
 			r.CareProviderID, err = sr.str()
 		case "units":
-			r.Units = []json.RawMessage{}
 			err = sr.array(func() error {
-				v, err := sr.d.ReadValue()
-				if err == nil && v.Kind() != '{' {
-					err = errStoredShape
-				}
-				r.Units = append(r.Units, bytes.Clone(v))
+				var u draftUnit
+				err := sr.object(func(name []byte) error {
+					var err error
+					switch string(name) {
+					case "careUnitId":
+						u.CareUnitID, err = sr.str()
+					case "from":
+						u.From, err = sr.str()
+					case "to":
+						u.To, err = sr.str()
+					default:
+						return errStoredShape
+					}
+					return err
+				})
+				r.units = append(r.units, u)
 				return err
 			})
+			r.Units = make([]json.RawMessage, len(r.units))
 		case "roles":
 			r.Roles = []string{}
 			err = sr.array(func() error {

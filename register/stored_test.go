@@ -167,3 +167,23 @@ func FuzzParseStored(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkParseStoredStaff(b *testing.B) {
+	doc := []byte(storedSamples[0].doc)
+	b.Run("tokenizer", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := parseStored(KindStaff, doc, testNow); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("reflection", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := parseDocReflect(KindStaff, doc, testNow); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
