@@ -40,10 +40,13 @@ func parseStored(kind Kind, doc []byte, now time.Time) (any, error) {
 	defer storedReaders.Put(sr)
 	var r draft
 	err := sr.read(doc, &r)
+	at := sr.d.InputOffset()
 	sr.r.Reset(nil)
 	sr.d.Reset(&sr.r)
 	if err != nil {
-		return nil, fmt.Errorf("register: stored %s record does not parse: %w", kind, err)
+		// The tokenizer's errors may quote member names, which could be anything once the
+		// storage was altered (a personnummer): only the position is told.
+		return nil, fmt.Errorf("register: stored %s record does not parse (near byte %d)", kind, at)
 	}
 	_, val, probs := check(kind, 0, &r, now)
 	if len(probs) > 0 {
