@@ -1,0 +1,24 @@
+package logcontrol
+
+import "testing"
+
+// accessList keeps the accesses in the order added across its blocks.
+func TestAccessListAcrossBlocks(t *testing.T) {
+	var l accessList
+	n := 2<<accessBlockBits + 3
+	for i := range n {
+		l.add(access{ts: int64(i), seq: int64(-i)})
+	}
+	if l.len() != n || len(l.blocks) != 3 {
+		t.Fatalf("len %d, %d blocks", l.len(), len(l.blocks))
+	}
+	for i := range n {
+		if r := l.at(i); r.ts != int64(i) || r.seq != int64(-i) {
+			t.Fatalf("at(%d) = %+v", i, *r)
+		}
+	}
+	l.at(5).ts = 42 // at gives the element itself, which judging and sorting read back
+	if l.at(5).ts != 42 {
+		t.Fatal("at returned a copy")
+	}
+}
