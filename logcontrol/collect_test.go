@@ -22,3 +22,26 @@ func TestAccessListAcrossBlocks(t *testing.T) {
 		t.Fatal("at returned a copy")
 	}
 }
+
+// BenchmarkAccessList compares the blocks with the one growing slice they replaced, for a
+// month of ten million accesses.
+func BenchmarkAccessList(b *testing.B) {
+	const n = 10_000_000
+	b.Run("blocks", func(b *testing.B) {
+		for b.Loop() {
+			var l accessList
+			for i := range n {
+				l.add(access{ts: int64(i)})
+			}
+		}
+	})
+	b.Run("slice", func(b *testing.B) {
+		for b.Loop() {
+			var s []access
+			for i := range n {
+				s = append(s, access{ts: int64(i)})
+			}
+			_ = s
+		}
+	})
+}
