@@ -226,18 +226,18 @@ func Compute(ctx context.Context, log AccessSource, regs register.Source, q Quer
 	months := j.calendar(q.From, q.To)
 
 	// Count: every access judged without reasons, the accesses split over the cores.
-	verdicts := make([]uint16, len(c.accs))
-	explained := make([]bool, len(c.accs))
-	parts := max(1, min(runtime.GOMAXPROCS(0), len(c.accs)/4096))
+	verdicts := make([]uint16, c.accs.len())
+	explained := make([]bool, c.accs.len())
+	parts := max(1, min(runtime.GOMAXPROCS(0), c.accs.len()/4096))
 	var wg sync.WaitGroup
 	for p := range parts {
-		lo, hi := p*len(c.accs)/parts, (p+1)*len(c.accs)/parts
+		lo, hi := p*c.accs.len()/parts, (p+1)*c.accs.len()/parts
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			w := newJudging(false)
 			for i := lo; i < hi; i++ {
-				verdicts[i], explained[i] = j.access(&c.accs[i], w)
+				verdicts[i], explained[i] = j.access(c.accs.at(i), w)
 			}
 		}()
 	}
@@ -246,8 +246,8 @@ func Compute(ctx context.Context, log AccessSource, regs register.Source, q Quer
 		return Result{}, err
 	}
 	counts := make(map[[2]uint32]*UnitMonth)
-	for i := range c.accs {
-		r := &c.accs[i]
+	for i := range c.accs.len() {
+		r := c.accs.at(i)
 		m := uint32(j.cal[floorDiv(r.ts, 3600e6)-j.hourBase].month)
 		um := counts[[2]uint32{r.unit, m}]
 		if um == nil {
@@ -287,7 +287,7 @@ func Compute(ctx context.Context, log AccessSource, regs register.Source, q Quer
 	}
 	for i, v := range verdicts {
 		if v != 0 {
-			items = append(items, item{ts: c.accs[i].ts, seq: c.accs[i].seq, acc: i})
+			items = append(items, item{ts: c.accs.at(i).ts, seq: c.accs.at(i).seq, acc: i})
 		}
 	}
 	slices.SortFunc(items, func(a, b item) int {
@@ -307,7 +307,7 @@ func Compute(ctx context.Context, log AccessSource, regs register.Source, q Quer
 			res.Flags = append(res.Flags, grants[-1-it.acc])
 			continue
 		}
-		j.access(&c.accs[it.acc], w)
+		j.access(c.accs.at(it.acc), w)
 		for _, f := range w.flags {
 			if len(res.Flags) == MaxFlags {
 				res.Truncated = true

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -287,6 +288,10 @@ type draft struct {
 	ClosedAt          string            `json:"closedAt,omitempty"`
 	CareUnitID        string            `json:"careUnitId,omitempty"`
 	WorkingHours      *draftWorkHour    `json:"workingHours,omitempty"`
+
+	// units are Units already decoded, when a stored document is read (parseStored): Units
+	// then has as many elements, all nil. Never encoded.
+	units []draftUnit
 }
 
 type draftUnit struct {
@@ -306,8 +311,17 @@ type draftWorkHour struct {
 	Holiday string `json:"holiday,omitempty"`
 }
 
+// fieldNames are the draft's fields by JSON name, in the order of fieldSet's bits.
+var fieldNames = [...]string{"hsaId", "personId", "givenName", "familyName", "address", "careProviderId", "units", "roles",
+	"protectedIdentity", "deceasedDate", "reason", "until", "caseId", "patientId", "handlerHsaId", "status", "closedAt",
+	"careUnitId", "workingHours"}
+
+// fieldSet is a set of the draft's fields, bit i standing for fieldNames[i]: a set rather than
+// a list of names, since every stored document read back is checked against it.
+type fieldSet uint32
+
 // allowed lists the fields each register's records may carry.
-var allowed = map[Kind]map[string]bool{
+var allowed = map[Kind]fieldSet{
 	KindStaff:     set("hsaId", "personId", "givenName", "familyName", "address", "careProviderId", "units", "roles"),
 	KindPersons:   set("personId", "givenName", "familyName", "address", "protectedIdentity", "deceasedDate"),
 	KindWatchlist: set("personId", "reason", "until"),
@@ -315,42 +329,32 @@ var allowed = map[Kind]map[string]bool{
 	KindUnits:     set("careUnitId", "workingHours"),
 }
 
-func set(names ...string) map[string]bool {
-	m := map[string]bool{}
+func set(names ...string) fieldSet {
+	var s fieldSet
 	for _, n := range names {
-		m[n] = true
+		i := slices.Index(fieldNames[:], n)
+		if i < 0 {
+			panic("register: no field " + n)
+		}
+		s |= 1 << i
 	}
-	return m
+	return s
 }
 
-// present lists the fields of r that are set, by JSON name.
-func (r *draft) present() []string {
-	var out []string
-	add := func(name string, set bool) {
+// present returns the fields of r that are set.
+func (r *draft) present() fieldSet {
+	var s fieldSet
+	for i, set := range [len(fieldNames)]bool{
+		r.HSAID != "", r.PersonID != "", r.GivenName != "", r.FamilyName != "", r.Address != nil,
+		r.CareProviderID != "", r.Units != nil, r.Roles != nil, r.ProtectedIdentity, r.DeceasedDate != "",
+		r.Reason != "", r.Until != "", r.CaseID != "", r.PatientID != "", r.HandlerHSAID != "",
+		r.Status != "", r.ClosedAt != "", r.CareUnitID != "", r.WorkingHours != nil,
+	} {
 		if set {
-			out = append(out, name)
+			s |= 1 << i
 		}
 	}
-	add("hsaId", r.HSAID != "")
-	add("personId", r.PersonID != "")
-	add("givenName", r.GivenName != "")
-	add("familyName", r.FamilyName != "")
-	add("address", r.Address != nil)
-	add("careProviderId", r.CareProviderID != "")
-	add("units", r.Units != nil)
-	add("roles", r.Roles != nil)
-	add("protectedIdentity", r.ProtectedIdentity)
-	add("deceasedDate", r.DeceasedDate != "")
-	add("reason", r.Reason != "")
-	add("until", r.Until != "")
-	add("caseId", r.CaseID != "")
-	add("patientId", r.PatientID != "")
-	add("handlerHsaId", r.HandlerHSAID != "")
-	add("status", r.Status != "")
-	add("closedAt", r.ClosedAt != "")
-	add("careUnitId", r.CareUnitID != "")
-	add("workingHours", r.WorkingHours != nil)
-	return out
+	return s
 }
 
 // checker collects the problems of one record.
@@ -439,15 +443,31 @@ func (c *checker) address(a *Address) *Address {
 // validate checks a record of kind and returns it in storage form and as its typed value
 // (*Staff, *Person, *WatchEntry, *Case or *Unit).
 func validate(kind Kind, index int, r *draft, now time.Time) (Record, any, []vakt.Problem) {
+	rec, val, probs := check(kind, index, r, now)
+	if len(probs) > 0 {
+		return Record{}, nil, probs
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		return Record{}, nil, []vakt.Problem{{Index: index, Field: "", Reason: "cannot be encoded"}}
+	}
+	rec.Doc = b
+	return rec, val, nil
+}
+
+// check is validate without the storage form's document: what reading a stored document needs.
+// It normalises r (personnummer in their 12-digit form, units re-encoded) for validate to encode.
+func check(kind Kind, index int, r *draft, now time.Time) (Record, any, []vakt.Problem) {
 	c := &checker{index: index, now: now}
-	for _, f := range r.present() {
-		if !allowed[kind][f] {
-			c.add(f, "is not a field of this register")
+	if extra := r.present() &^ allowed[kind]; extra != 0 {
+		for i, name := range fieldNames {
+			if extra&(1<<i) != 0 {
+				c.add(name, "is not a field of this register")
+			}
 		}
 	}
 	var rec Record
 	var val any
-	doc := r
 	switch kind {
 	case KindStaff:
 		s := Staff{
@@ -464,19 +484,25 @@ func validate(kind Kind, index int, r *draft, now time.Time) (Record, any, []vak
 		for i, raw := range r.Units {
 			p := fmt.Sprintf("units[%d].", i)
 			var u draftUnit
-			dec := json.NewDecoder(bytes.NewReader(raw))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(&u); err != nil {
-				jp := jsonProblem(index, err)
-				c.add(strings.TrimSuffix(p+jp.Field, "."), jp.Reason)
-				continue
+			if r.units != nil {
+				u = r.units[i]
+			} else {
+				dec := json.NewDecoder(bytes.NewReader(raw))
+				dec.DisallowUnknownFields()
+				if err := dec.Decode(&u); err != nil {
+					jp := jsonProblem(index, err)
+					c.add(strings.TrimSuffix(p+jp.Field, "."), jp.Reason)
+					continue
+				}
 			}
 			a := Assignment{CareUnit: c.hsa(p+"careUnitId", u.CareUnitID, true), From: c.date(p+"from", u.From, true), To: c.date(p+"to", u.To, false)}
 			if !a.From.IsZero() && !a.To.IsZero() && a.To.Before(a.From) {
 				c.add(p+"to", "is before from")
 			}
 			s.Units = append(s.Units, a)
-			r.Units[i], _ = json.Marshal(u)
+			if r.units == nil {
+				r.Units[i], _ = json.Marshal(u)
+			}
 		}
 		if len(r.Roles) > MaxRoles {
 			c.add("roles", fmt.Sprintf("has more than %d entries", MaxRoles))
@@ -495,8 +521,9 @@ func validate(kind Kind, index int, r *draft, now time.Time) (Record, any, []vak
 			DeceasedDate:      c.date("deceasedDate", r.DeceasedDate, false),
 			ProtectedIdentity: r.ProtectedIdentity,
 		}
-		r.PersonID = p.PersonID.Extension()
-		rec.Key, rec.Person, val = p.PersonID.Extension(), p.PersonID.Extension(), &p
+		ext := p.PersonID.Extension()
+		r.PersonID = ext
+		rec.Key, rec.Person, val = ext, ext, &p
 	case KindWatchlist:
 		w := WatchEntry{PersonID: c.person("personId", r.PersonID, true), Reason: c.text("reason", r.Reason, true, MaxTextLen), Until: c.date("until", r.Until, false)}
 		r.PersonID = w.PersonID.Extension()
@@ -555,12 +582,6 @@ func validate(kind Kind, index int, r *draft, now time.Time) (Record, any, []vak
 		sortProblems(c.probs)
 		return Record{}, nil, c.probs
 	}
-	b, err := json.Marshal(doc)
-	if err != nil {
-		c.add("", "cannot be encoded")
-		return Record{}, nil, c.probs
-	}
-	rec.Doc = b
 	return rec, val, nil
 }
 
@@ -574,17 +595,8 @@ func sortProblems(ps []vakt.Problem) {
 }
 
 // parseDoc reads a stored document back; stored documents were validated on import, so a
-// failure means the storage was altered behind vakt's back.
+// failure means the storage was altered behind vakt's back. The document is checked by the same
+// rules as an import (see parseStored).
 func parseDoc(kind Kind, doc []byte) (any, error) {
-	var r draft
-	dec := json.NewDecoder(bytes.NewReader(doc))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&r); err != nil {
-		return nil, fmt.Errorf("register: stored %s record does not parse: %w", kind, err)
-	}
-	_, val, probs := validate(kind, 0, &r, time.Now())
-	if len(probs) > 0 {
-		return nil, fmt.Errorf("register: stored %s record is invalid (%s: %s)", kind, probs[0].Field, probs[0].Reason)
-	}
-	return val, nil
+	return parseStored(kind, doc, time.Now())
 }

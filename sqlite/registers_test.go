@@ -19,6 +19,20 @@ func TestRegisterConformance(t *testing.T) {
 	})
 }
 
+// A document altered in the register file is refused on read.
+func TestRegisterAltered(t *testing.T) {
+	registertest.RunAltered(t, func(t *testing.T) register.Stores {
+		r := NewRegisters(t.TempDir())
+		t.Cleanup(func() { r.Close() })
+		return r
+	}, func(t *testing.T, st register.Store, kind register.Kind, key string, doc []byte) {
+		res, err := st.(*RegisterStore).wdb.Exec(`UPDATE register_records SET doc = ? WHERE kind = ? AND key = ?`, doc, string(kind), key)
+		if n, _ := res.RowsAffected(); err != nil || n != 1 {
+			t.Fatalf("alter: %d rows, %v", n, err)
+		}
+	})
+}
+
 func TestLogControlScenario(t *testing.T) {
 	logcontroltest.Run(t, func(t *testing.T) logcontroltest.Env {
 		dir := t.TempDir()

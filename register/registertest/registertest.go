@@ -353,3 +353,45 @@ func testUpsertAndDeleteOne(t *testing.T, st register.Stores) {
 		t.Fatalf("tenant t2 after t1's delete: %+v", w)
 	}
 }
+
+// Alter overwrites the stored document of the record of kind with key in st behind its back,
+// as someone with access to the database could: the test's way into a driver's storage.
+type Alter func(t *testing.T, st register.Store, kind register.Kind, key string, doc []byte)
+
+// RunAltered checks that a stored document altered behind vakt's back is refused when read
+// (an error naming the register, quoting nothing of the document), not read as if valid.
+func RunAltered(t *testing.T, newStores func(t *testing.T) register.Stores, alter Alter) {
+	person := pid(t, pnrA).Extension()
+	for _, c := range []struct {
+		name, doc string
+	}{
+		{"unknown field", `{"personId":"` + person + `","nickname":"x"}`},
+		{"invalid personnummer", `{"personId":"` + person[:11] + `3"}`},
+		{"bad JSON", `{"personId":"` + person + `"`},
+		{"another register's field", `{"personId":"` + person + `","reason":"x"}`},
+		{"wrong type", `{"personId":"` + person + `","protectedIdentity":"yes"}`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			st := newStores(t)
+			mustImport(t, st, "t1", register.KindPersons, register.ModeReplace,
+				`{"personId":"`+pnrA+`","familyName":"Berg"}`+"\n"+`{"personId":"`+pnrB+`"}`)
+			s, err := st.Registers(context.Background(), "t1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			alter(t, s, register.KindPersons, person, []byte(c.doc))
+			src := register.Registers{Store: s}
+			ids := []ident.PersonID{pid(t, pnrA), pid(t, pnrB)}
+			err = src.Persons(context.Background(), ids, func(*register.Person) error { return nil })
+			if err == nil || !strings.Contains(err.Error(), "stored persons record") || strings.Contains(err.Error(), person) {
+				t.Fatalf("altered document read: %v", err)
+			}
+			// The other, unaltered person still reads.
+			n := 0
+			err = src.Persons(context.Background(), ids[1:], func(p *register.Person) error { n++; return nil })
+			if err != nil || n != 1 {
+				t.Fatalf("unaltered person: %d, %v", n, err)
+			}
+		})
+	}
+}
