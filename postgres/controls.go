@@ -94,24 +94,7 @@ func (s *ControlStore) Get(ctx context.Context, id string) (control.Control, err
 
 // List implements control.Store.
 func (s *ControlStore) List(ctx context.Context) ([]control.Control, error) {
-	rows, err := s.pool.Query(ctx, `SELECT doc FROM `+s.schema+`.controls ORDER BY created DESC, id`)
-	if err != nil {
-		return nil, translate(err, "list controls")
-	}
-	defer rows.Close()
-	out := []control.Control{}
-	for rows.Next() {
-		var doc []byte
-		if err := rows.Scan(&doc); err != nil {
-			return nil, translate(err, "list controls")
-		}
-		var c control.Control
-		if err := json.Unmarshal(doc, &c); err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, translate(rows.Err(), "list controls")
+	return queryDocs[control.Control](ctx, s.pool, "list controls", `SELECT doc FROM `+s.schema+`.controls ORDER BY created DESC, id`)
 }
 
 // Update implements control.Store: the row is locked (FOR UPDATE) for the transaction, so
@@ -156,22 +139,5 @@ func (s *ControlStore) Update(ctx context.Context, id string, fn func(*control.C
 
 // History implements control.Store.
 func (s *ControlStore) History(ctx context.Context, id string) ([]control.Event, error) {
-	rows, err := s.pool.Query(ctx, `SELECT doc FROM `+s.schema+`.control_events WHERE control_id = $1 ORDER BY n`, id)
-	if err != nil {
-		return nil, translate(err, "read control history")
-	}
-	defer rows.Close()
-	out := []control.Event{}
-	for rows.Next() {
-		var doc []byte
-		if err := rows.Scan(&doc); err != nil {
-			return nil, translate(err, "read control history")
-		}
-		var ev control.Event
-		if err := json.Unmarshal(doc, &ev); err != nil {
-			return nil, err
-		}
-		out = append(out, ev)
-	}
-	return out, translate(rows.Err(), "read control history")
+	return queryDocs[control.Event](ctx, s.pool, "read control history", `SELECT doc FROM `+s.schema+`.control_events WHERE control_id = $1 ORDER BY n`, id)
 }

@@ -49,22 +49,5 @@ func (s *ControlStore) DeleteMark(ctx context.Context, careUnit, hsaID ident.HSA
 
 // Marks implements permlist.Store.
 func (s *ControlStore) Marks(ctx context.Context, careUnit ident.HSAID) ([]permlist.Mark, error) {
-	rows, err := s.pool.Query(ctx, `SELECT doc FROM `+s.schema+`.permission_marks WHERE care_unit = $1 ORDER BY hsa_id COLLATE "C"`, string(careUnit))
-	if err != nil {
-		return nil, translate(err, "read marks")
-	}
-	defer rows.Close()
-	out := []permlist.Mark{}
-	for rows.Next() {
-		var doc []byte
-		if err := rows.Scan(&doc); err != nil {
-			return nil, translate(err, "read marks")
-		}
-		var m permlist.Mark
-		if err := json.Unmarshal(doc, &m); err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, translate(rows.Err(), "read marks")
+	return queryDocs[permlist.Mark](ctx, s.pool, "read marks", `SELECT doc FROM `+s.schema+`.permission_marks WHERE care_unit = $1 ORDER BY hsa_id COLLATE "C"`, string(careUnit))
 }

@@ -123,24 +123,7 @@ func (s *ControlStore) Get(ctx context.Context, id string) (control.Control, err
 
 // List implements control.Store.
 func (s *ControlStore) List(ctx context.Context) ([]control.Control, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT doc FROM controls ORDER BY created DESC, id`)
-	if err != nil {
-		return nil, translate(err, "list controls")
-	}
-	defer rows.Close()
-	out := []control.Control{}
-	for rows.Next() {
-		var doc []byte
-		if err := rows.Scan(&doc); err != nil {
-			return nil, translate(err, "list controls")
-		}
-		c, err := decodeControl(doc)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, translate(rows.Err(), "list controls")
+	return queryDocs[control.Control](ctx, s.rdb, "list controls", `SELECT doc FROM controls ORDER BY created DESC, id`)
 }
 
 // Update implements control.Store. The read and the write happen in one transaction on the
@@ -189,22 +172,5 @@ func (s *ControlStore) Update(ctx context.Context, id string, fn func(*control.C
 
 // History implements control.Store.
 func (s *ControlStore) History(ctx context.Context, id string) ([]control.Event, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT doc FROM control_events WHERE control_id = ? ORDER BY n`, id)
-	if err != nil {
-		return nil, translate(err, "read control history")
-	}
-	defer rows.Close()
-	out := []control.Event{}
-	for rows.Next() {
-		var doc []byte
-		if err := rows.Scan(&doc); err != nil {
-			return nil, translate(err, "read control history")
-		}
-		var ev control.Event
-		if err := json.Unmarshal(doc, &ev); err != nil {
-			return nil, err
-		}
-		out = append(out, ev)
-	}
-	return out, translate(rows.Err(), "read control history")
+	return queryDocs[control.Event](ctx, s.rdb, "read control history", `SELECT doc FROM control_events WHERE control_id = ? ORDER BY n`, id)
 }

@@ -52,22 +52,5 @@ func (s *ControlStore) DeleteMark(ctx context.Context, careUnit, hsaID ident.HSA
 
 // Marks implements permlist.Store.
 func (s *ControlStore) Marks(ctx context.Context, careUnit ident.HSAID) ([]permlist.Mark, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT doc FROM permission_marks WHERE care_unit = ? ORDER BY hsa_id`, string(careUnit))
-	if err != nil {
-		return nil, translate(err, "read marks")
-	}
-	defer rows.Close()
-	out := []permlist.Mark{}
-	for rows.Next() {
-		var doc []byte
-		if err := rows.Scan(&doc); err != nil {
-			return nil, translate(err, "read marks")
-		}
-		var m permlist.Mark
-		if err := json.Unmarshal(doc, &m); err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, translate(rows.Err(), "read marks")
+	return queryDocs[permlist.Mark](ctx, s.rdb, "read marks", `SELECT doc FROM permission_marks WHERE care_unit = ? ORDER BY hsa_id`, string(careUnit))
 }
